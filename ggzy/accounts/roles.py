@@ -1,0 +1,45 @@
+"""Platform roles (DESIGN.md "Who uses it") and the permissions each one holds.
+
+Center staff duties are separated (受理 / 组织 / 归档): no single staff role both accepts a
+project and runs its opening. Permissions are names; the access gate is the only place that maps
+them to roles, so a domain never checks a role directly.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    BIDDER = "bidder", _("投标人/供应商/竞买人")
+    TENDERER = "tenderer", _("招标人/采购人/出让人")
+    AGENT = "agent", _("招标代理")
+    EXPERT = "expert", _("评标专家")
+    CENTER_INTAKE = "center_intake", _("交易中心·受理")
+    CENTER_OPERATIONS = "center_operations", _("交易中心·组织")
+    CENTER_ARCHIVE = "center_archive", _("交易中心·归档")
+    CENTER_ADMIN = "center_admin", _("交易中心·系统管理")
+    REGULATOR = "regulator", _("行政监督部门")
+    INSPECTOR = "inspector", _("纪检监察")
+    AUDITOR = "auditor", _("审计")
+
+
+CENTER_ROLES = {Role.CENTER_INTAKE, Role.CENTER_OPERATIONS, Role.CENTER_ARCHIVE, Role.CENTER_ADMIN}
+SUPERVISION_ROLES = {Role.REGULATOR, Role.INSPECTOR, Role.AUDITOR}
+MARKET_ROLES = {Role.BIDDER, Role.TENDERER, Role.AGENT}
+
+# permission -> roles that hold it. Anonymous users hold only what is listed under PUBLIC.
+PUBLIC = frozenset({"entity.view_public", "ledger.view_public"})
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "entity.register": frozenset(MARKET_ROLES),
+    "entity.view_private": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
+    "entity.edit": frozenset({Role.CENTER_INTAKE, Role.CENTER_ADMIN}),
+    "entity.manage_members": frozenset({Role.CENTER_ADMIN}),
+    "entity.act": frozenset(),  # only the entity's own members (object rule)
+    "entity.suspend": frozenset({Role.CENTER_ADMIN, Role.REGULATOR}),
+    "ledger.view_payload": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
+    "calendar.edit": frozenset({Role.CENTER_ADMIN}),
+    "accounts.manage": frozenset({Role.CENTER_ADMIN}),
+    "token.issue": frozenset(Role.values),
+}

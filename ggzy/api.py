@@ -1,0 +1,128 @@
+"""The JSON API root: ``/api/v1/``. One error shape, ``{"code", "message", "detail"}``, for all."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from ggzy import __version__
+from ggzy.core.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from ggzy.accounts.services import user_for_token
+
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """The browser's session, CSRF-checked on unsafe methods."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        return user if user is not None and user.is_authenticated else None
+
+
+class OptionalAuth:
+    """Lets anonymous callers through (public reads) while still recognising tokens and sessions."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        header = request.headers.get("Authorization", "")
+        if header.lower().startswith("bearer "):
+            user = TokenAuth().authenticate(request, header[7:].strip())
+            if user is None:
+                raise AuthenticationError()
+            return user
+        return getattr(request, "user", None) or True
+
+
+token_auth = TokenAuth()
+session_auth = SessionAuth()
+AUTH = [token_auth, session_auth]
+PUBLIC = OptionalAuth()
+
+api = NinjaAPI(
+    title="OpenGGZY API",
+    version="1",
+    description=(
+        "公共资源交易平台 JSON API。错误统一为 {code, message, detail}。"
+        " Authenticate with `Authorization: Bearer ggzy_…` or a browser session."
+    ),
+    urls_namespace="api",
+    auth=AUTH,
+)
+api.info = {"x-ggzy-version": __version__}  # type: ignore[attr-defined]
+
+
+def error(request: HttpRequest, status: int, code: str, message: str, detail: Any = None) -> HttpResponse:
+    return api.create_response(request, {"code": code, "message": message, "detail": detail}, status=status)
+
+
+@api.exception_handler(DomainError)
+def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return error(request, exc.status, exc.code, exc.message, exc.detail)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    detail = [
+        {"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors
+    ]
+    return error(request, 422, "validation_error", "请求内容不符合要求 (request does not validate)", detail)
+
+
+@api.exception_handler(AuthenticationError)
+def _auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error(request, 401, "not_authenticated", "请先登录或提供有效令牌 (authentication required)")
+
+
+@api.exception_handler(HttpError)
+def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return error(request, exc.status_code, "http_error", str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return error(request, 413, "payload_too_large", "请求体过大 (request body too large)")
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error(request, 404, "not_found", "未找到 (not found)")
+
+
+@api.exception_handler(Exception)
+def _bug(request: HttpRequest, exc: Exception) -> HttpResponse:
+    log.exception("unhandled API error")
+    return error(request, 500, "internal_error", "服务器内部错误 (internal error)")
+
+
+def _register_routers() -> None:
+    from ggzy.accounts.api import router as accounts_router
+    from ggzy.core.api import router as core_router
+    from ggzy.ledger.api import router as ledger_router
+    from ggzy.registry.api import router as registry_router
+
+    api.add_router("/auth", accounts_router)
+    api.add_router("/entities", registry_router)
+    api.add_router("/ledger", ledger_router)
+    api.add_router("/", core_router)
+
+
+_register_routers()

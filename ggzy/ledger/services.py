@@ -1,0 +1,214 @@
+"""Ledger writes: append an event in the caller's transaction; materialise nodes; sign heads."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from ggzy.core import clock
+from ggzy.ledger import signing
+from ggzy.ledger.chain import EventFields, canonical_json, chain_hash, hasher, leaf_hash, node_hash
+from ggzy.ledger.context import actor_ref, client_addr
+from ggzy.ledger.models import EPOCH, Event, LedgerHead, MerkleNode, MerkleState, TreeHead
+
+MATERIALISE_CHUNK = 1 << 16
+
+
+_MICRO = timedelta(microseconds=1)
+
+
+def _time_us() -> int:
+    return (clock.now() - EPOCH) // _MICRO
+
+
+def current_size() -> int:
+    """Events committed so far (as seen by this transaction)."""
+    return LedgerHead.objects.filter(pk=1).values_list("size", flat=True).first() or 0
+
+
+def _plain(value: Any) -> Any:
+    """Make a payload JSON-safe and canonical: Decimals, dates and UUIDs become strings."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_plain(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        raise TypeError("ledger payloads carry no floats; use Decimal or str")
+    return str(value)
+
+
+def _head_for_update() -> LedgerHead:
+    head = LedgerHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        try:
+            with transaction.atomic():
+                LedgerHead.objects.create(pk=1)
+        except IntegrityError:
+            pass
+        head = LedgerHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+def append_event(
+    *,
+    actor: Any,
+    event_type: str,
+    subject: str,
+    payload: dict[str, Any] | None = None,
+    addr: str | None = None,
+) -> Event:
+    """Append one event, chained to the last, inside the caller's transaction.
+
+    The head row is locked first (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN
+    IMMEDIATE`` holds the database write lock), so concurrent writers queue in commit order and
+    the chain can neither fork nor skip a number.
+    """
+    body = canonical_json(_plain(payload or {}))
+    with transaction.atomic():
+        head = _head_for_update()
+        if not head.alg:
+            head.alg = settings.GGZY_LEDGER_HASH
+        h = hasher(head.alg)
+        fields = EventFields(
+            seq=head.size + 1,
+            time_us=_time_us(),
+            actor=actor_ref(actor)[:64],
+            addr=(addr if addr is not None else client_addr())[:64],
+            type=event_type[:80],
+            subject=subject[:200],
+            payload_digest=h(body).hex(),
+        )
+        digest = chain_hash(h, bytes.fromhex(head.last_hash), fields)
+        event = Event(
+            seq=fields.seq,
+            time_us=fields.time_us,
+            actor=fields.actor,
+            client_addr=fields.addr,
+            event_type=fields.type,
+            subject=fields.subject,
+            payload=body.decode(),
+            payload_digest=fields.payload_digest,
+            prev_hash=head.last_hash,
+            hash=digest.hex(),
+        )
+        event.save()
+        head.size = fields.seq
+        head.last_hash = event.hash
+        head.save(update_fields=["size", "last_hash", "alg"])
+    return event
+
+
+def record_refusal(*, actor: Any, event_type: str, subject: str, reason: str, **details: Any) -> None:
+    """Record a refused attempt that matters for supervision, in its own transaction.
+
+    Called by interfaces after the refused action rolled back, so the refusal is kept while the
+    action changed nothing.
+    """
+    with transaction.atomic():
+        append_event(
+            actor=actor,
+            event_type=event_type,
+            subject=subject,
+            payload={"refused": True, "reason": reason, **details},
+        )
+
+
+def ledger_alg() -> str:
+    head = LedgerHead.objects.filter(pk=1).first()
+    return (head.alg if head and head.alg else settings.GGZY_LEDGER_HASH)
+
+
+def materialise(size: int | None = None) -> int:
+    """Compute and store the full Merkle nodes for leaves up to ``size`` (default: all).
+
+    Idempotent and safe beside concurrent appends; returns the materialised size.
+    """
+    with transaction.atomic():
+        state = MerkleState.objects.select_for_update().filter(pk=1).first()
+        if state is None:
+            try:
+                with transaction.atomic():
+                    MerkleState.objects.create(pk=1)
+            except IntegrityError:
+                pass
+            state = MerkleState.objects.select_for_update().get(pk=1)
+        target = size if size is not None else current_size()
+        h = hasher(ledger_alg())
+        done = state.size
+        while done < target:
+            upto = min(target, (done // MATERIALISE_CHUNK + 1) * MATERIALISE_CHUNK)
+            _materialise_range(h, done, upto)
+            done = upto
+        if done != state.size:
+            state.size = done
+            state.save(update_fields=["size"])
+        return done
+
+
+def _materialise_range(h: Any, m: int, n: int) -> None:
+    """Add the full nodes completed when the tree grows from ``m`` to ``n`` leaves."""
+    start = m & ~1
+    rows = Event.objects.filter(seq__gt=start, seq__lte=n).order_by("seq").values_list("hash", flat=True)
+    current = [leaf_hash(h, bytes.fromhex(x)) for x in rows]
+    new_nodes: list[MerkleNode] = []
+    level = 1
+    while True:
+        lo, hi = m >> level, n >> level
+        if hi <= lo:
+            break
+        made = [
+            node_hash(h, current[2 * j - start], current[2 * j + 1 - start]) for j in range(lo, hi)
+        ]
+        new_nodes.extend(MerkleNode(level=level, index=lo + i, hash=x) for i, x in enumerate(made))
+        if lo & 1:
+            prev = MerkleNode.objects.filter(level=level, index=lo - 1).values_list("hash", flat=True).get()
+            made.insert(0, bytes(prev))
+        start = lo & ~1
+        current = made
+        level += 1
+    MerkleNode.objects.bulk_create(new_nodes, batch_size=2000, ignore_conflicts=True)
+
+
+def sign_tree_head(*, min_size: int = 0) -> TreeHead | None:
+    """Sign a head over the whole committed ledger unless the latest signed head is current."""
+    from ggzy.ledger.proofs import tree_root
+
+    size = current_size()
+    latest = TreeHead.objects.order_by("-size").first()
+    if size == 0:
+        return None
+    if latest is not None and latest.size >= max(size, min_size):
+        return latest
+    materialise(size)
+    alg = ledger_alg()
+    root = tree_root(size).hex()
+    body = tree_head_message(size=size, root=root, alg=alg, time_us=_time_us())
+    try:
+        with transaction.atomic():
+            return TreeHead.objects.create(
+                size=size,
+                root=root,
+                alg=alg,
+                time_us=body["time_us"],
+                key_id=signing.key_id(),
+                signature=signing.sign(canonical_json(body)),
+            )
+    except IntegrityError:  # signed concurrently by another process
+        return TreeHead.objects.get(size=size)
+
+
+def tree_head_message(*, size: int, root: str, alg: str, time_us: int) -> dict[str, Any]:
+    """What a tree-head signature covers (canonical JSON of this dict)."""
+    return {
+        "alg": alg,
+        "root": root,
+        "size": size,
+        "time_us": time_us,
+        "version": "ggzy-sth-1",
+    }

@@ -1,0 +1,42 @@
+"""Keeps the one error shape on every ``/api/`` answer, including Django's own 404/405/400."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
+          405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}
+_MESSAGES = {
+    400: "请求无效 (bad request)",
+    401: "请先登录 (authentication required)",
+    403: "无权访问 (forbidden)",
+    404: "未找到 (not found)",
+    405: "不支持该请求方法 (method not allowed)",
+    413: "请求体过大 (request body too large)",
+    415: "不支持的内容类型 (unsupported media type)",
+}
+
+
+class ApiErrorShapeMiddleware:
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and 400 <= response.status_code < 600
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            status = response.status_code
+            shaped = JsonResponse(
+                {"code": _CODES.get(status, "error"), "message": _MESSAGES.get(status, "错误 (error)"),
+                 "detail": None},
+                status=status,
+            )
+            if status == 405 and response.has_header("Allow"):
+                shaped["Allow"] = response["Allow"]
+            return shaped
+        return response
