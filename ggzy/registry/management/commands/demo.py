@@ -1,0 +1,32 @@
+"""``ggzy demo [--reset]``: load the demo world (idempotent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Load the demo world: regions, ~50 entities, a user for every role (idempotent)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--reset", action="store_true", help="empty the database first (demo only!)")
+
+    def handle(self, *args: Any, reset: bool, **opts: Any) -> None:
+        from django.db import connection
+
+        from ggzy.ledger import triggers
+        from ggzy.registry.demo import DEMO_PASSWORD, load_demo
+
+        if reset:
+            with triggers.unlocked(connection):
+                call_command("flush", interactive=False, verbosity=0)
+            self.stdout.write("database emptied")
+        result = load_demo()
+        self.stdout.write("demo world loaded" if result.created else "demo world already present")
+        self.stdout.write(f"{result.entities} entities. Demo users (password {DEMO_PASSWORD}):")
+        for username, display, roles in result.users:
+            self.stdout.write(f"  {username:<12} {roles:<20} {display}")
+        self.stdout.write("Also bidder01…, tenderer07…, agent05… — one user per demo entity.")
