@@ -94,6 +94,8 @@ def _auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:
+        return error(request, 400, "malformed_body", "请求体不是有效的 JSON (cannot parse request body)")
     return error(request, exc.status_code, "http_error", str(exc))
 
 
