@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
 
 from ggzy import __version__
-from ggzy.core.errors import DomainError
+from ggzy.core.errors import DomainError, ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,41 @@ class OptionalAuth:
         return getattr(request, "user", None) or True
 
 
+class NulCharacterRefused(ValidationFailed):
+    code = "nul_character"
+
+    def __init__(self) -> None:
+        super().__init__("请求中含有不允许的空字符 (NUL, U+0000) (request contains a NUL character)")
+
+
+def _refuse_nul(value: Any) -> None:
+    """PostgreSQL text cannot hold U+0000; refuse it at the door instead of failing in the database."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise NulCharacterRefused()
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key)
+            _refuse_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_nul(item)
+
+
+class StrictParser(Parser):
+    """The default JSON and query-string parser, refusing NUL characters anywhere in them."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = super().parse_body(request)
+        _refuse_nul(data)
+        return data
+
+    def parse_querydict(self, data: MultiValueDict, list_fields: list[str], request: HttpRequest) -> Any:
+        parsed = super().parse_querydict(data, list_fields, request)
+        _refuse_nul(parsed)
+        return parsed
+
+
 token_auth = TokenAuth()
 session_auth = SessionAuth()
 AUTH = [token_auth, session_auth]
@@ -65,6 +102,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
     auth=AUTH,
+    parser=StrictParser(),
 )
 api.info = {"x-ggzy-version": __version__}  # type: ignore[attr-defined]
 
@@ -94,6 +132,8 @@ def _auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, DomainError):  # refused by the body parser (e.g. a NUL character)
+        return _domain(request, exc.__cause__)
     if exc.status_code == 400:
         return error(request, 400, "malformed_body", "请求体不是有效的 JSON (cannot parse request body)")
     return error(request, exc.status_code, "http_error", str(exc))
@@ -102,6 +142,11 @@ def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(RequestDataTooBig)
 def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return error(request, 413, "payload_too_large", "请求体过大 (request body too large)")
+
+
+@api.exception_handler(SuspiciousOperation)
+def _suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    return error(request, 400, "bad_request", "请求无效 (bad request)")
 
 
 @api.exception_handler(Http404)

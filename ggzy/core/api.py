@@ -59,7 +59,11 @@ class CountOut(StrictSchema):
 @router.get("calendar/add-working-days", response={200: WorkingDaysOut, 422: ErrorOut}, auth=None)
 def add_working_days(request: HttpRequest, start: date, days: int = Query(..., ge=-3650, le=3650)) -> dict[str, object]:
     """The date that falls ``days`` working days after ``start`` (weekends and holidays skipped)."""
-    return {"start": start, "days": days, "result": calendar.add_working_days(start, days)}
+    try:
+        result = calendar.add_working_days(start, days)
+    except OverflowError:  # the search window runs past 0001-01-01 or 9999-12-31
+        raise ValidationFailed("日期超出可计算范围", code="date_out_of_range") from None
+    return {"start": start, "days": days, "result": result}
 
 
 @router.get("calendar/count-working-days", response={200: CountOut, 422: ErrorOut}, auth=None)

@@ -15,7 +15,7 @@ from ggzy.core.errors import ValidationFailed
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]  # [1,3,9,27,19,26,16,17,20,29,25,13,8,24,10,30,28]
-ID_WEIGHTS = [pow(2, 17 - i, 11) for i in range(1, 18)]  # [7,9,10,5,8,4,2,1,6,3,7,9,10,5,8,4,2]
+ID_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]  # [7,9,10,5,8,4,2,1,6,3,7,9,10,5,8,4,2]
 ID_CHECK = "10X98765432"
 REGISTRATION_AUTHORITIES = "123456789ANY"
 

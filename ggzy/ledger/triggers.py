@@ -89,7 +89,7 @@ def install(schema_editor: Any) -> None:
     else:  # pragma: no cover - other vendors are not supported
         return
     for sql in statements:
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, None)
 
 
 @contextmanager

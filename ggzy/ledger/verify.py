@@ -144,7 +144,7 @@ def _verify_nodes(report: VerifyReport, levels: list[list[bytes]]) -> None:
     if worst is not None:
         first, level = worst
         report.problems.append(
-            Problem(first + 1, "rewritten",
+            Problem(_pin(report, first + 1, first + (1 << level)), "rewritten",
                     f"stored Merkle node covering events {first + 1}–{first + (1 << level)} differs")
         )
 
@@ -167,12 +167,23 @@ def _verify_heads(h: Any, report: VerifyReport, levels: list[list[bytes]], publi
             )
             continue
         if merkle.range_hash(h, 0, hsize, nodes).hex() != root:
+            # The signed head only says "somewhere in (previous_ok, hsize]"; other evidence (a
+            # broken row, a stored node that no longer fits) pins it down when there is some.
+            first = _pin(report, previous_ok + 1, hsize)
             report.problems.append(
-                Problem(previous_ok + 1, "rewritten",
+                Problem(first, "rewritten",
                         f"signed tree head {hsize} does not match events {previous_ok + 1}–{hsize}")
             )
         else:
             previous_ok = hsize
+
+
+def _pin(report: VerifyReport, lo: int, hi: int) -> int:
+    """The first sequence in ``[lo, hi]`` that a row-level check already named, else ``lo``.
+
+    Stored nodes and signed heads only say "somewhere in this range"; a broken row is exact.
+    """
+    return min((p.seq for p in report.problems if lo <= p.seq <= hi), default=lo)
 
 
 class _LevelView(dict[merkle.Node, bytes]):

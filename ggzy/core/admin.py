@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+
+from ggzy.core.models import CalendarDay, IssuedTradingCode
+from ggzy.core.services import set_calendar_day
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    """The center's holiday table; saves go through the service so each change is in the ledger."""
+
+    list_display = ("day", "is_working_day", "name")
+    list_filter = ("is_working_day",)
+    date_hierarchy = "day"
+
+    def save_model(self, request: Any, obj: CalendarDay, form: Any, change: bool) -> None:
+        saved = set_calendar_day(actor=request.user, day=obj.day, is_working_day=obj.is_working_day, name=obj.name)
+        obj.pk = saved.pk
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(IssuedTradingCode)
+class IssuedTradingCodeAdmin(admin.ModelAdmin):
+    list_display = ("code", "issued_at", "subject")
+    search_fields = ("code", "subject")
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
