@@ -57,7 +57,9 @@ class NulCharacterRefused(ValidationFailed):
     code = "nul_character"
 
     def __init__(self) -> None:
-        super().__init__("请求中含有不允许的空字符 (NUL, U+0000) (request contains a NUL character)")
+        super().__init__(
+            "请求中含有不允许的空字符 (NUL, U+0000) (request contains a NUL character)"
+        )
 
 
 def _refuse_nul(value: Any) -> None:
@@ -82,7 +84,9 @@ class StrictParser(Parser):
         _refuse_nul(data)
         return data
 
-    def parse_querydict(self, data: MultiValueDict, list_fields: list[str], request: HttpRequest) -> Any:
+    def parse_querydict(
+        self, data: MultiValueDict, list_fields: list[str], request: HttpRequest
+    ) -> Any:
         parsed = super().parse_querydict(data, list_fields, request)
         _refuse_nul(parsed)
         return parsed
@@ -107,8 +111,12 @@ api = NinjaAPI(
 api.info = {"x-ggzy-version": __version__}  # type: ignore[attr-defined]
 
 
-def error(request: HttpRequest, status: int, code: str, message: str, detail: Any = None) -> HttpResponse:
-    return api.create_response(request, {"code": code, "message": message, "detail": detail}, status=status)
+def error(
+    request: HttpRequest, status: int, code: str, message: str, detail: Any = None
+) -> HttpResponse:
+    return api.create_response(
+        request, {"code": code, "message": message, "detail": detail}, status=status
+    )
 
 
 @api.exception_handler(DomainError)
@@ -122,12 +130,16 @@ def _validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse
         {"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
         for e in exc.errors
     ]
-    return error(request, 422, "validation_error", "请求内容不符合要求 (request does not validate)", detail)
+    return error(
+        request, 422, "validation_error", "请求内容不符合要求 (request does not validate)", detail
+    )
 
 
 @api.exception_handler(AuthenticationError)
 def _auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return error(request, 401, "not_authenticated", "请先登录或提供有效令牌 (authentication required)")
+    return error(
+        request, 401, "not_authenticated", "请先登录或提供有效令牌 (authentication required)"
+    )
 
 
 @api.exception_handler(HttpError)
@@ -135,7 +147,9 @@ def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(exc.__cause__, DomainError):  # refused by the body parser (e.g. a NUL character)
         return _domain(request, exc.__cause__)
     if exc.status_code == 400:
-        return error(request, 400, "malformed_body", "请求体不是有效的 JSON (cannot parse request body)")
+        return error(
+            request, 400, "malformed_body", "请求体不是有效的 JSON (cannot parse request body)"
+        )
     return error(request, exc.status_code, "http_error", str(exc))
 
 

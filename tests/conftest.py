@@ -44,8 +44,14 @@ def frozen_clock():  # type: ignore[no-untyped-def]
 def make_user(username: str, *roles: str) -> User:
     from ggzy.accounts.services import create_user
 
-    return create_user(actor="system:test", username=username, password=PASSWORD, roles=list(roles),
-                       display_name=username, check_password=False)
+    return create_user(
+        actor="system:test",
+        username=username,
+        password=PASSWORD,
+        roles=list(roles),
+        display_name=username,
+        check_password=False,
+    )
 
 
 @pytest.fixture

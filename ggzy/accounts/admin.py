@@ -18,17 +18,44 @@ class UserRoleInline(admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ("username", "display_name", "is_active", "is_staff", "locked_until", "last_login")
+    list_display = (
+        "username",
+        "display_name",
+        "is_active",
+        "is_staff",
+        "locked_until",
+        "last_login",
+    )
     search_fields = ("username", "display_name", "email")
-    fieldsets = (*DjangoUserAdmin.fieldsets, ("OpenGGZY", {"fields": ("display_name", "phone", "failed_logins", "locked_until")}))
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        ("OpenGGZY", {"fields": ("display_name", "phone", "failed_logins", "locked_until")}),
+    )
     readonly_fields = ("failed_logins", "last_login", "date_joined")
     inlines = [UserRoleInline]
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("name", "user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
-    readonly_fields = ("user", "name", "prefix", "digest", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_display = (
+        "name",
+        "user",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    readonly_fields = (
+        "user",
+        "name",
+        "prefix",
+        "digest",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False

@@ -112,7 +112,10 @@ class NewTokenOut(TokenOut):
 
 
 def _token(t: object) -> dict[str, object]:
-    return {k: getattr(t, k) for k in ("id", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")}
+    return {
+        k: getattr(t, k)
+        for k in ("id", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    }
 
 
 @router.post("tokens", response={201: NewTokenOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut})

@@ -11,8 +11,9 @@ from ggzy.core.errors import DomainError
 
 
 class LockoutAwareBackend(ModelBackend):
-    def authenticate(self, request: Any, username: str | None = None, password: str | None = None,
-                     **kwargs: Any) -> Any:
+    def authenticate(
+        self, request: Any, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> Any:
         if username is None or password is None:
             return None
         try:

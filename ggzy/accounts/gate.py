@@ -23,7 +23,9 @@ def register_object_rule(model: type, rule: ObjectRule) -> None:
 
 
 def is_authenticated(actor: Any) -> bool:
-    return bool(getattr(actor, "is_authenticated", False)) and bool(getattr(actor, "is_active", False))
+    return bool(getattr(actor, "is_authenticated", False)) and bool(
+        getattr(actor, "is_active", False)
+    )
 
 
 def holds_role_permission(actor: Any, permission: str) -> bool:

@@ -25,7 +25,9 @@ class User(AbstractUser):
         verbose_name_plural = _("用户")
         constraints = [
             models.UniqueConstraint(
-                fields=["resident_id"], condition=~models.Q(resident_id=""), name="uniq_user_resident_id"
+                fields=["resident_id"],
+                condition=~models.Q(resident_id=""),
+                name="uniq_user_resident_id",
             )
         ]
 

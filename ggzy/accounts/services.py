@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from ggzy.accounts.gate import require
@@ -28,7 +28,9 @@ def _check_password(password: str, user: User | None = None) -> None:
     try:
         password_validation.validate_password(password, user)
     except DjangoValidationError as exc:
-        raise ValidationFailed("密码不符合要求", code="weak_password", detail=list(exc.messages)) from exc
+        raise ValidationFailed(
+            "密码不符合要求", code="weak_password", detail=list(exc.messages)
+        ) from exc
 
 
 def create_user(
@@ -53,25 +55,39 @@ def create_user(
         resident_id = validate_resident_id(resident_id)
     if check_password:
         _check_password(password, User(username=username, display_name=display_name))
-    with transaction.atomic():
-        if User.objects.filter(username=username).exists():
-            raise Conflict("用户名已被使用", code="username_taken", detail={"username": username})
-        if resident_id and User.objects.filter(resident_id=resident_id).exists():
-            raise Conflict("该身份证号码已注册", code="resident_id_taken")
-        user = User(
-            username=username, display_name=display_name, resident_id=resident_id, email=email, phone=phone
-        )
-        user.set_password(password)
-        user.save()
-        now = clock.now()
-        UserRole.objects.bulk_create([UserRole(user=user, role=r, granted_at=now) for r in roles])
-        append_event(
-            actor=actor,
-            event_type="accounts.user_created",
-            subject=f"user:{user.pk}",
-            payload={"username": username, "roles": sorted(roles)},
-        )
+    try:
+        with transaction.atomic():
+            _refuse_taken(username, resident_id)
+            user = User(
+                username=username,
+                display_name=display_name,
+                resident_id=resident_id,
+                email=email,
+                phone=phone,
+            )
+            user.set_password(password)
+            user.save()
+            now = clock.now()
+            UserRole.objects.bulk_create(
+                [UserRole(user=user, role=r, granted_at=now) for r in roles]
+            )
+            append_event(
+                actor=actor,
+                event_type="accounts.user_created",
+                subject=f"user:{user.pk}",
+                payload={"username": username, "roles": sorted(roles)},
+            )
+    except IntegrityError:  # a concurrent sign-up took the name (or ID number) after our check
+        _refuse_taken(username, resident_id)
+        raise
     return user
+
+
+def _refuse_taken(username: str, resident_id: str) -> None:
+    if User.objects.filter(username=username).exists():
+        raise Conflict("用户名已被使用", code="username_taken", detail={"username": username})
+    if resident_id and User.objects.filter(resident_id=resident_id).exists():
+        raise Conflict("该身份证号码已注册", code="resident_id_taken")
 
 
 def grant_role(*, actor: Any, user: User, role: str) -> None:
@@ -79,10 +95,16 @@ def grant_role(*, actor: Any, user: User, role: str) -> None:
     if role not in Role.values:
         raise ValidationFailed("未知角色", code="unknown_role", detail={"role": role})
     with transaction.atomic():
-        _, created = UserRole.objects.get_or_create(user=user, role=role, defaults={"granted_at": clock.now()})
+        _, created = UserRole.objects.get_or_create(
+            user=user, role=role, defaults={"granted_at": clock.now()}
+        )
         if created:
-            append_event(actor=actor, event_type="accounts.role_granted", subject=f"user:{user.pk}",
-                         payload={"role": role})
+            append_event(
+                actor=actor,
+                event_type="accounts.role_granted",
+                subject=f"user:{user.pk}",
+                payload={"role": role},
+            )
 
 
 def authenticate(*, username: str, password: str) -> User:
@@ -91,7 +113,9 @@ def authenticate(*, username: str, password: str) -> User:
     user = User.objects.filter(username=username).first()
     if user is None or not user.is_active:
         User().set_password(password)  # spend the same time as a real check
-        raise NotAuthenticated("用户名或密码错误 (wrong username or password)", code="bad_credentials")
+        raise NotAuthenticated(
+            "用户名或密码错误 (wrong username or password)", code="bad_credentials"
+        )
     if user.locked_until and user.locked_until > now:
         raise Locked(
             "账户已锁定，请稍后再试 (account locked)",
@@ -140,8 +164,12 @@ def issue_token(*, actor: User, name: str, days: int | None = 365) -> tuple[ApiT
             created_at=now,
             expires_at=now + timedelta(days=days) if days else None,
         )
-        append_event(actor=actor, event_type="accounts.token_issued", subject=f"token:{token.pk}",
-                     payload={"name": name, "prefix": token.prefix})
+        append_event(
+            actor=actor,
+            event_type="accounts.token_issued",
+            subject=f"token:{token.pk}",
+            payload={"name": name, "prefix": token.prefix},
+        )
     return token, secret
 
 
@@ -153,7 +181,9 @@ def revoke_token(*, actor: User, token_id: int) -> None:
         if token.revoked_at is None:
             token.revoked_at = clock.now()
             token.save(update_fields=["revoked_at"])
-            append_event(actor=actor, event_type="accounts.token_revoked", subject=f"token:{token.pk}")
+            append_event(
+                actor=actor, event_type="accounts.token_revoked", subject=f"token:{token.pk}"
+            )
 
 
 def user_for_token(secret: str) -> User | None:
@@ -161,7 +191,11 @@ def user_for_token(secret: str) -> User | None:
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
     digest = hashlib.sha256(secret.encode()).hexdigest()
-    token = ApiToken.objects.select_related("user").filter(digest=digest, revoked_at__isnull=True).first()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=digest, revoked_at__isnull=True)
+        .first()
+    )
     now = clock.now()
     if token is None or (token.expires_at and token.expires_at <= now) or not token.user.is_active:
         return None

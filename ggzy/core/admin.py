@@ -17,7 +17,9 @@ class CalendarDayAdmin(admin.ModelAdmin):
     date_hierarchy = "day"
 
     def save_model(self, request: Any, obj: CalendarDay, form: Any, change: bool) -> None:
-        saved = set_calendar_day(actor=request.user, day=obj.day, is_working_day=obj.is_working_day, name=obj.name)
+        saved = set_calendar_day(
+            actor=request.user, day=obj.day, is_working_day=obj.is_working_day, name=obj.name
+        )
         obj.pk = saved.pk
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:

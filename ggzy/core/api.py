@@ -40,7 +40,13 @@ def check_identifier(
         else:
             normalised = str(TradingCode.parse(value))
     except IdentifierError as exc:
-        return {"kind": kind, "value": value, "valid": False, "check": exc.check, "message": exc.message}
+        return {
+            "kind": kind,
+            "value": value,
+            "valid": False,
+            "check": exc.check,
+            "message": exc.message,
+        }
     return {"kind": kind, "value": normalised, "valid": True}
 
 
@@ -57,7 +63,9 @@ class CountOut(StrictSchema):
 
 
 @router.get("calendar/add-working-days", response={200: WorkingDaysOut, 422: ErrorOut}, auth=None)
-def add_working_days(request: HttpRequest, start: date, days: int = Query(..., ge=-3650, le=3650)) -> dict[str, object]:
+def add_working_days(
+    request: HttpRequest, start: date, days: int = Query(..., ge=-3650, le=3650)
+) -> dict[str, object]:
     """The date that falls ``days`` working days after ``start`` (weekends and holidays skipped)."""
     try:
         result = calendar.add_working_days(start, days)
@@ -89,7 +97,9 @@ def put_calendar_day(request: HttpRequest, day: date, payload: CalendarDayIn) ->
     """Center admin: mark a holiday (false) or a make-up working day on a weekend (true)."""
     from ggzy.core.services import set_calendar_day
 
-    return set_calendar_day(actor=request.auth, day=day, is_working_day=payload.is_working_day, name=payload.name)  # type: ignore[attr-defined]
+    return set_calendar_day(
+        actor=request.auth, day=day, is_working_day=payload.is_working_day, name=payload.name
+    )  # type: ignore[attr-defined]
 
 
 class InfoOut(StrictSchema):

@@ -43,7 +43,9 @@ def add_working_days(start: date, days: int) -> date:
     while remaining:
         current += timedelta(days=step)
         if current < lo or current > hi:  # pragma: no cover - only for absurd holiday tables
-            exceptions.update(_exceptions(current - timedelta(days=span), current + timedelta(days=span)))
+            exceptions.update(
+                _exceptions(current - timedelta(days=span), current + timedelta(days=span))
+            )
             lo, hi = current - timedelta(days=span), current + timedelta(days=span)
         if is_working_day(current, exceptions):
             remaining -= 1

@@ -14,7 +14,9 @@ from datetime import date
 from ggzy.core.errors import ValidationFailed
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]  # [1,3,9,27,19,26,16,17,20,29,25,13,8,24,10,30,28]
+USCC_WEIGHTS = [
+    pow(3, i, 31) for i in range(17)
+]  # [1,3,9,27,19,26,16,17,20,29,25,13,8,24,10,30,28]
 ID_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]  # [7,9,10,5,8,4,2,1,6,3,7,9,10,5,8,4,2]
 ID_CHECK = "10X98765432"
 REGISTRATION_AUTHORITIES = "123456789ANY"
@@ -43,7 +45,9 @@ def validate_uscc(value: str) -> str:
     code = _normalise(value)
     if len(code) != 18:
         raise IdentifierError(
-            "uscc", "length", f"统一社会信用代码应为18位，实际为{len(code)}位 (USCC must have 18 characters)"
+            "uscc",
+            "length",
+            f"统一社会信用代码应为18位，实际为{len(code)}位 (USCC must have 18 characters)",
         )
     bad = sorted({c for c in code if c not in USCC_ALPHABET})
     if bad:
@@ -55,11 +59,15 @@ def validate_uscc(value: str) -> str:
         )
     if code[0] not in REGISTRATION_AUTHORITIES:
         raise IdentifierError(
-            "uscc", "registration_authority", f"第1位登记管理部门代码 {code[0]} 无效 (bad authority code)"
+            "uscc",
+            "registration_authority",
+            f"第1位登记管理部门代码 {code[0]} 无效 (bad authority code)",
         )
     if not code[2:8].isdigit():
         raise IdentifierError(
-            "uscc", "region", "第3–8位应为行政区划代码（6位数字） (positions 3–8 must be a region code)"
+            "uscc",
+            "region",
+            "第3–8位应为行政区划代码（6位数字） (positions 3–8 must be a region code)",
         )
     expected = uscc_check_character(code[:17])
     if code[17] != expected:
@@ -81,11 +89,15 @@ def validate_resident_id(value: str) -> str:
     number = _normalise(value)
     if len(number) != 18:
         raise IdentifierError(
-            "resident_id", "length", f"身份证号码应为18位，实际为{len(number)}位 (must have 18 characters)"
+            "resident_id",
+            "length",
+            f"身份证号码应为18位，实际为{len(number)}位 (must have 18 characters)",
         )
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise IdentifierError(
-            "resident_id", "alphabet", "身份证号码前17位应为数字，末位为数字或X (digits and final X only)"
+            "resident_id",
+            "alphabet",
+            "身份证号码前17位应为数字，末位为数字或X (digits and final X only)",
         )
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
@@ -94,7 +106,9 @@ def validate_resident_id(value: str) -> str:
             "resident_id", "birth_date", f"出生日期 {number[6:14]} 无效 (invalid birth date)"
         ) from None
     if born.year < 1900:
-        raise IdentifierError("resident_id", "birth_date", f"出生日期 {number[6:14]} 无效 (invalid birth date)")
+        raise IdentifierError(
+            "resident_id", "birth_date", f"出生日期 {number[6:14]} 无效 (invalid birth date)"
+        )
     expected = ID_CHECK[sum(int(c) * w for c, w in zip(number[:17], ID_WEIGHTS, strict=True)) % 11]
     if number[17] != expected:
         raise IdentifierError(
@@ -106,7 +120,9 @@ def validate_resident_id(value: str) -> str:
 
 
 def make_resident_id(first17: str) -> str:
-    return first17 + ID_CHECK[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+    return (
+        first17 + ID_CHECK[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+    )
 
 
 REGION_RE = re.compile(r"^\d{6}$")
@@ -116,7 +132,9 @@ def validate_region_code(value: str) -> str:
     """A GB/T 2260 administrative division code: six digits, province part not 00."""
     code = value.strip()
     if not REGION_RE.match(code) or code[:2] == "00":
-        raise IdentifierError("region", "format", f"行政区划代码 {value!r} 应为6位数字 (six digits)")
+        raise IdentifierError(
+            "region", "format", f"行政区划代码 {value!r} 应为6位数字 (six digits)"
+        )
     return code
 
 
@@ -131,7 +149,9 @@ TRADING_CATEGORY_CODES = {
     "YP": "药品和医用耗材",
     "QT": "其他",
 }
-TRADING_CODE_RE = re.compile(r"^(?P<region>\d{6})(?P<year>\d{4})(?P<category>[A-Z]{2})(?P<seq>\d{6})$")
+TRADING_CODE_RE = re.compile(
+    r"^(?P<region>\d{6})(?P<year>\d{4})(?P<category>[A-Z]{2})(?P<seq>\d{6})$"
+)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,9 @@ class TradingCodeSequence(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["region", "year", "category"], name="uniq_code_sequence")
+            models.UniqueConstraint(
+                fields=["region", "year", "category"], name="uniq_code_sequence"
+            )
         ]
 
 

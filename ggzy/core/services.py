@@ -8,11 +8,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from ggzy.core import clock
-from ggzy.core.identifiers import TRADING_CATEGORY_CODES, IdentifierError, TradingCode, validate_region_code
+from ggzy.core.identifiers import (
+    TRADING_CATEGORY_CODES,
+    IdentifierError,
+    TradingCode,
+    validate_region_code,
+)
 from ggzy.core.models import CalendarDay, IssuedTradingCode, TradingCodeSequence
 
 
-def issue_trading_code(*, region: str, category: str, subject: str = "", year: int | None = None) -> TradingCode:
+def issue_trading_code(
+    *, region: str, category: str, subject: str = "", year: int | None = None
+) -> TradingCode:
     """Issue the next trading code for ``region``/``category``; unique and never reused.
 
     Race-safe: the sequence row is incremented with an ``F()`` update under the row lock, and the
@@ -25,7 +32,9 @@ def issue_trading_code(*, region: str, category: str, subject: str = "", year: i
     with transaction.atomic():
         try:
             with transaction.atomic():
-                TradingCodeSequence.objects.get_or_create(region=region, year=year, category=category)
+                TradingCodeSequence.objects.get_or_create(
+                    region=region, year=year, category=category
+                )
         except IntegrityError:  # created concurrently by another transaction: fine
             pass
         seq_qs = TradingCodeSequence.objects.select_for_update().filter(
@@ -38,7 +47,9 @@ def issue_trading_code(*, region: str, category: str, subject: str = "", year: i
     return code
 
 
-def set_calendar_day(*, actor: object, day: date, is_working_day: bool, name: str = "") -> CalendarDay:
+def set_calendar_day(
+    *, actor: object, day: date, is_working_day: bool, name: str = ""
+) -> CalendarDay:
     """Center staff mark a holiday or a make-up working day."""
     from ggzy.accounts.gate import require
     from ggzy.ledger.services import append_event

@@ -63,8 +63,11 @@ def head(request: HttpRequest) -> object:
 @router.get("key", response=KeyOut, auth=PUBLIC)
 def key(request: HttpRequest) -> dict[str, str]:
     """The platform's tree-head verification key (PEM, ECDSA P-256)."""
-    return {"key_id": signing.key_id(), "public_key_pem": signing.public_key_pem(),
-            "signature_alg": "ecdsa-p256-sha256"}
+    return {
+        "key_id": signing.key_id(),
+        "public_key_pem": signing.public_key_pem(),
+        "signature_alg": "ecdsa-p256-sha256",
+    }
 
 
 @router.get("events", response=FeedOut, auth=PUBLIC)
@@ -88,13 +91,21 @@ def event(request: HttpRequest, seq: int) -> object:
     return selectors.event_for(request.user, seq)
 
 
-@router.get("events/{int:seq}/proof", response={200: dict[str, Any], 404: ErrorOut, 422: ErrorOut}, auth=PUBLIC)
+@router.get(
+    "events/{int:seq}/proof",
+    response={200: dict[str, Any], 404: ErrorOut, 422: ErrorOut},
+    auth=PUBLIC,
+)
 def inclusion(request: HttpRequest, seq: int, tree_size: int | None = Query(None, ge=1)) -> object:
     """Inclusion proof of event ``seq`` in a signed tree head (RFC 6962 audit path)."""
     return proofs.inclusion_proof(seq, tree_size)
 
 
-@router.get("consistency", response={200: dict[str, Any], 404: ErrorOut, 422: ErrorOut}, auth=PUBLIC)
-def consistency(request: HttpRequest, old: int = Query(..., ge=1), new: int = Query(..., ge=1)) -> object:
+@router.get(
+    "consistency", response={200: dict[str, Any], 404: ErrorOut, 422: ErrorOut}, auth=PUBLIC
+)
+def consistency(
+    request: HttpRequest, old: int = Query(..., ge=1), new: int = Query(..., ge=1)
+) -> object:
     """Consistency proof that the tree of ``new`` events extends the tree of ``old`` events."""
     return proofs.consistency_proof(old, new)

@@ -78,7 +78,9 @@ def nodes_for(ranges: list[tuple[int, int]]) -> set[Node]:
     return {n for lo, hi in ranges for n in full_nodes(lo, hi)}
 
 
-def hashes_for(h: Hasher, ranges: list[tuple[int, int]], nodes: Mapping[Node, bytes]) -> list[bytes]:
+def hashes_for(
+    h: Hasher, ranges: list[tuple[int, int]], nodes: Mapping[Node, bytes]
+) -> list[bytes]:
     return [range_hash(h, lo, hi, nodes) for lo, hi in ranges]
 
 

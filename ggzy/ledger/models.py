@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -10,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class AppendOnlyQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet[Any]):
     """Refuses bulk updates and deletes: ledger rows are never changed once written."""
 
     def update(self, **kwargs):  # type: ignore[no-untyped-def]
@@ -30,13 +31,13 @@ class AppendOnlyModel(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AppendOnlyViolation(f"{type(self).__name__} rows are append-only")
         kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise AppendOnlyViolation(f"{type(self).__name__} rows are append-only")
 
 
@@ -76,7 +77,9 @@ class LedgerHead(models.Model):
     alg = models.CharField(max_length=10, blank=True)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="ledger_head_singleton")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="ledger_head_singleton")
+        ]
 
 
 class MerkleNode(AppendOnlyModel):

@@ -11,6 +11,7 @@ import argparse
 import base64
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from ggzy.ledger import merkle
@@ -23,8 +24,13 @@ class ProofInvalid(Exception):
 
 def _sth_message(head: dict[str, Any]) -> bytes:
     return canonical_json(
-        {"alg": head["alg"], "root": head["root"], "size": head["size"], "time_us": head["time_us"],
-         "version": "ggzy-sth-1"}
+        {
+            "alg": head["alg"],
+            "root": head["root"],
+            "size": head["size"],
+            "time_us": head["time_us"],
+            "version": "ggzy-sth-1",
+        }
     )
 
 
@@ -37,7 +43,9 @@ def check_tree_head_signature(head: dict[str, Any], public_key_pem: str) -> None
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise ProofInvalid("the platform key is not an EC key")
     try:
-        key.verify(base64.b64decode(head["signature"]), _sth_message(head), ec.ECDSA(hashes.SHA256()))
+        key.verify(
+            base64.b64decode(head["signature"]), _sth_message(head), ec.ECDSA(hashes.SHA256())
+        )
     except (InvalidSignature, ValueError) as exc:
         raise ProofInvalid("tree head signature does not verify") from exc
 
@@ -46,8 +54,9 @@ def check_inclusion(proof: dict[str, Any], public_key_pem: str | None = None) ->
     """Raise :class:`ProofInvalid` unless the event is in the (signed) tree head."""
     h = hasher(proof["alg"])
     e = proof["event"]
-    fields = EventFields(e["seq"], e["time_us"], e["actor"], e["addr"], e["type"], e["subject"],
-                         e["payload_digest"])
+    fields = EventFields(
+        e["seq"], e["time_us"], e["actor"], e["addr"], e["type"], e["subject"], e["payload_digest"]
+    )
     event_hash = h(bytes.fromhex(e["prev_hash"]) + fields.canonical())
     if event_hash.hex() != e["hash"]:
         raise ProofInvalid("event hash does not match the event's fields")
@@ -59,7 +68,11 @@ def check_inclusion(proof: dict[str, Any], public_key_pem: str | None = None) ->
         raise ProofInvalid("tree size does not match the tree head")
     try:
         root = merkle.root_from_inclusion(
-            h, proof["leaf_index"], proof["tree_size"], leaf, [bytes.fromhex(x) for x in proof["audit_path"]]
+            h,
+            proof["leaf_index"],
+            proof["tree_size"],
+            leaf,
+            [bytes.fromhex(x) for x in proof["audit_path"]],
         )
     except ValueError as exc:
         raise ProofInvalid(str(exc)) from exc
@@ -91,7 +104,9 @@ def check(proof: dict[str, Any], public_key_pem: str | None = None) -> str:
     version = proof.get("version")
     if version == "ggzy-inclusion-1":
         check_inclusion(proof, public_key_pem)
-        return f"event {proof['event']['seq']} is included in the tree of {proof['tree_size']} events"
+        return (
+            f"event {proof['event']['seq']} is included in the tree of {proof['tree_size']} events"
+        )
     if version == "ggzy-consistency-1":
         check_consistency(proof, public_key_pem)
         return f"the tree of {proof['new_size']} events extends the tree of {proof['old_size']}"
@@ -103,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("proof", help="proof JSON file, or - for standard input")
     parser.add_argument("--key", help="platform public key (PEM) to check the tree-head signature")
     args = parser.parse_args(argv)
-    text = sys.stdin.read() if args.proof == "-" else open(args.proof, encoding="utf-8").read()
-    key = open(args.key, encoding="utf-8").read() if args.key else None
+    text = sys.stdin.read() if args.proof == "-" else Path(args.proof).read_text(encoding="utf-8")
+    key = Path(args.key).read_text(encoding="utf-8") if args.key else None
     try:
         print("OK:", check(json.loads(text), key))
     except (ProofInvalid, KeyError, ValueError, TypeError) as exc:

@@ -19,7 +19,9 @@ def fetch_nodes(needed: set[merkle.Node]) -> dict[merkle.Node, bytes]:
     found: dict[merkle.Node, bytes] = {}
     leaves = [i for lvl, i in needed if lvl == 0]
     if leaves:
-        for seq, x in Event.objects.filter(seq__in=[i + 1 for i in leaves]).values_list("seq", "hash"):
+        for seq, x in Event.objects.filter(seq__in=[i + 1 for i in leaves]).values_list(
+            "seq", "hash"
+        ):
             found[(0, seq - 1)] = leaf_hash(h, bytes.fromhex(x))
     upper = [n for n in needed if n[0] > 0]
     if upper:
@@ -30,7 +32,9 @@ def fetch_nodes(needed: set[merkle.Node]) -> dict[merkle.Node, bytes]:
             found[(lvl, i)] = bytes(x)
     missing = needed - found.keys()
     if missing:
-        raise NotFound("账本节点缺失，请先运行 ggzy ledger verify", detail={"missing": sorted(missing)[:5]})
+        raise NotFound(
+            "账本节点缺失，请先运行 ggzy ledger verify", detail={"missing": sorted(missing)[:5]}
+        )
     return found
 
 
@@ -74,7 +78,7 @@ def event_json(event: Event) -> dict[str, Any]:
 
 
 def get_event(seq: int) -> Event:
-    event = Event.objects.filter(seq=seq).first()
+    event: Event | None = Event.objects.filter(seq=seq).first()
     if event is None:
         raise NotFound(f"账本中没有序号为 {seq} 的事件", code="event_not_found")
     return event
@@ -123,16 +127,16 @@ def consistency_proof(old: int, new: int) -> dict[str, Any]:
 def _head_for(tree_size: int | None, *, at_least: int) -> TreeHead:
     """A signed head of exactly ``tree_size`` leaves, or the latest when none is asked."""
     if tree_size is None:
-        head = sign_tree_head(min_size=at_least)
-        if head is None or head.size < at_least:
+        latest = sign_tree_head(min_size=at_least)
+        if latest is None or latest.size < at_least:
             raise NotFound("账本尚无覆盖该事件的签名树头")
-        return head
+        return latest
     if tree_size < at_least:
         raise ValidationFailed("树大小小于事件序号", code="bad_tree_sizes")
-    head = TreeHead.objects.filter(size=tree_size).first()
+    head: TreeHead | None = TreeHead.objects.filter(size=tree_size).first()
     if head is None:
-        latest = sign_tree_head()
-        if latest is not None and latest.size == tree_size:
-            return latest
+        current = sign_tree_head()
+        if current is not None and current.size == tree_size:
+            return current
         raise NotFound(f"没有大小为 {tree_size} 的签名树头", code="tree_head_not_found")
     return head

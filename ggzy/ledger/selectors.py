@@ -11,7 +11,9 @@ from ggzy.ledger.models import Event
 from ggzy.ledger.proofs import event_json, get_event
 
 
-def events_after(*, after: int = 0, limit: int = 50, event_type: str = "", subject: str = "") -> list[Event]:
+def events_after(
+    *, after: int = 0, limit: int = 50, event_type: str = "", subject: str = ""
+) -> list[Event]:
     """Cursor feed: events with ``seq > after`` in sequence order. Never misses a committed row,
     because sequence numbers are assigned under the head lock in commit order."""
     qs = Event.objects.filter(seq__gt=after)

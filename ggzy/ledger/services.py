@@ -104,7 +104,9 @@ def append_event(
     return event
 
 
-def record_refusal(*, actor: Any, event_type: str, subject: str, reason: str, **details: Any) -> None:
+def record_refusal(
+    *, actor: Any, event_type: str, subject: str, reason: str, **details: Any
+) -> None:
     """Record a refused attempt that matters for supervision, in its own transaction.
 
     Called by interfaces after the refused action rolled back, so the refusal is kept while the
@@ -121,7 +123,7 @@ def record_refusal(*, actor: Any, event_type: str, subject: str, reason: str, **
 
 def ledger_alg() -> str:
     head = LedgerHead.objects.filter(pk=1).first()
-    return (head.alg if head and head.alg else settings.GGZY_LEDGER_HASH)
+    return head.alg if head and head.alg else settings.GGZY_LEDGER_HASH
 
 
 def materialise(size: int | None = None) -> int:
@@ -154,7 +156,11 @@ def materialise(size: int | None = None) -> int:
 def _materialise_range(h: Any, m: int, n: int) -> None:
     """Add the full nodes completed when the tree grows from ``m`` to ``n`` leaves."""
     start = m & ~1
-    rows = Event.objects.filter(seq__gt=start, seq__lte=n).order_by("seq").values_list("hash", flat=True)
+    rows = (
+        Event.objects.filter(seq__gt=start, seq__lte=n)
+        .order_by("seq")
+        .values_list("hash", flat=True)
+    )
     current = [leaf_hash(h, bytes.fromhex(x)) for x in rows]
     new_nodes: list[MerkleNode] = []
     level = 1
@@ -167,7 +173,11 @@ def _materialise_range(h: Any, m: int, n: int) -> None:
         ]
         new_nodes.extend(MerkleNode(level=level, index=lo + i, hash=x) for i, x in enumerate(made))
         if lo & 1:
-            prev = MerkleNode.objects.filter(level=level, index=lo - 1).values_list("hash", flat=True).get()
+            prev = (
+                MerkleNode.objects.filter(level=level, index=lo - 1)
+                .values_list("hash", flat=True)
+                .get()
+            )
             made.insert(0, bytes(prev))
         start = lo & ~1
         current = made
@@ -180,7 +190,7 @@ def sign_tree_head(*, min_size: int = 0) -> TreeHead | None:
     from ggzy.ledger.proofs import tree_root
 
     size = current_size()
-    latest = TreeHead.objects.order_by("-size").first()
+    latest: TreeHead | None = TreeHead.objects.order_by("-size").first()
     if size == 0:
         return None
     if latest is not None and latest.size >= max(size, min_size):

@@ -37,7 +37,7 @@ def ensure_key() -> Path:
         tmp.write_bytes(pem)
         tmp.chmod(0o600)
         tmp.replace(path)
-        _private_key.cache_clear()
+        _load.cache_clear()
     return path
 
 
@@ -54,8 +54,6 @@ def _private_key() -> ec.EllipticCurvePrivateKey:
     return _load(str(path), path.stat().st_mtime)
 
 
-_private_key.cache_clear = _load.cache_clear  # type: ignore[attr-defined]
-
 
 def public_key_pem() -> str:
     return (
@@ -67,8 +65,10 @@ def public_key_pem() -> str:
 
 
 def key_id() -> str:
-    der = _private_key().public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    der = (
+        _private_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     return hashlib.sha256(der).hexdigest()
 

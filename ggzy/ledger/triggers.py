@@ -30,7 +30,9 @@ def _sqlite_flag() -> int:
 
 def _register(sender: Any, connection: Any, **kwargs: Any) -> None:
     if connection.vendor == "sqlite":
-        connection.connection.create_function("ggzy_ledger_unlocked", 0, _sqlite_flag, deterministic=False)
+        connection.connection.create_function(
+            "ggzy_ledger_unlocked", 0, _sqlite_flag, deterministic=False
+        )
 
 
 def install_connection_hooks() -> None:

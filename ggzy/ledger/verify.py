@@ -102,7 +102,9 @@ def _verify_chain(h: Any, report: VerifyReport, head: LedgerHead | None) -> list
             expected = seq
         stored = bytes.fromhex(hash_hex)
         if prev_hex != prev.hex():
-            problems.append(Problem(seq, "broken_link", "prev_hash does not match the previous event"))
+            problems.append(
+                Problem(seq, "broken_link", "prev_hash does not match the previous event")
+            )
         if h(payload.encode()).hex() != pdigest:
             problems.append(Problem(seq, "payload_altered", "payload does not match its digest"))
         fields = EventFields(seq, time_us, actor, addr, etype, subject, pdigest)
@@ -115,11 +117,16 @@ def _verify_chain(h: Any, report: VerifyReport, head: LedgerHead | None) -> list
     if head is not None:
         if head.size != len(leaves):
             problems.append(
-                Problem(min(head.size, len(leaves)) + 1, "truncated" if head.size > len(leaves) else "inserted",
-                        f"head says {head.size} events, table holds {len(leaves)}")
+                Problem(
+                    min(head.size, len(leaves)) + 1,
+                    "truncated" if head.size > len(leaves) else "inserted",
+                    f"head says {head.size} events, table holds {len(leaves)}",
+                )
             )
         elif leaves and head.last_hash != prev.hex():
-            problems.append(Problem(len(leaves), "altered", "head hash does not match the last event"))
+            problems.append(
+                Problem(len(leaves), "altered", "head hash does not match the last event")
+            )
     return leaves
 
 
@@ -134,9 +141,13 @@ def _build_levels(h: Any, leaves: list[bytes]) -> list[list[bytes]]:
 
 def _verify_nodes(report: VerifyReport, levels: list[list[bytes]]) -> None:
     worst: tuple[int, int] | None = None  # (first leaf covered, level) of the lowest bad node
-    for level, index, stored in _rows("SELECT level, \"index\", hash FROM ledger_merklenode"):
+    for level, index, stored in _rows('SELECT level, "index", hash FROM ledger_merklenode'):
         report.nodes_checked += 1
-        ok = level < len(levels) and index < len(levels[level]) and levels[level][index] == bytes(stored)
+        ok = (
+            level < len(levels)
+            and index < len(levels[level])
+            and levels[level][index] == bytes(stored)
+        )
         if not ok:
             first = index << level
             if worst is None or (level, first) < (worst[1], worst[0]):
@@ -144,8 +155,11 @@ def _verify_nodes(report: VerifyReport, levels: list[list[bytes]]) -> None:
     if worst is not None:
         first, level = worst
         report.problems.append(
-            Problem(_pin(report, first + 1, first + (1 << level)), "rewritten",
-                    f"stored Merkle node covering events {first + 1}–{first + (1 << level)} differs")
+            Problem(
+                _pin(report, first + 1, first + (1 << level)),
+                "rewritten",
+                f"stored Merkle node covering events {first + 1}–{first + (1 << level)} differs",
+            )
         )
 
 
@@ -159,11 +173,17 @@ def _verify_heads(h: Any, report: VerifyReport, levels: list[list[bytes]], publi
         report.heads_checked += 1
         message = canonical_json(tree_head_message(size=hsize, root=root, alg=alg, time_us=time_us))
         if not signing.verify(public_pem, message, signature):
-            report.problems.append(Problem(hsize, "bad_signature", f"tree head {hsize} signature invalid"))
+            report.problems.append(
+                Problem(hsize, "bad_signature", f"tree head {hsize} signature invalid")
+            )
             continue
         if hsize > size:
             report.problems.append(
-                Problem(size + 1, "truncated", f"signed tree head covers {hsize} events, table has {size}")
+                Problem(
+                    size + 1,
+                    "truncated",
+                    f"signed tree head covers {hsize} events, table has {size}",
+                )
             )
             continue
         if merkle.range_hash(h, 0, hsize, nodes).hex() != root:
@@ -171,8 +191,11 @@ def _verify_heads(h: Any, report: VerifyReport, levels: list[list[bytes]], publi
             # broken row, a stored node that no longer fits) pins it down when there is some.
             first = _pin(report, previous_ok + 1, hsize)
             report.problems.append(
-                Problem(first, "rewritten",
-                        f"signed tree head {hsize} does not match events {previous_ok + 1}–{hsize}")
+                Problem(
+                    first,
+                    "rewritten",
+                    f"signed tree head {hsize} does not match events {previous_ok + 1}–{hsize}",
+                )
             )
         else:
             previous_ok = hsize

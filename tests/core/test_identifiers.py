@@ -25,7 +25,9 @@ def test_weights_match_the_standards() -> None:
     assert ID_WEIGHTS == [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 
 
-@pytest.mark.parametrize("code", ["91110000600037341L", "91350100M000100Y43", " 91110000600037341l "])
+@pytest.mark.parametrize(
+    "code", ["91110000600037341L", "91350100M000100Y43", " 91110000600037341l "]
+)
 def test_valid_usccs_pass_and_are_normalised(code: str) -> None:
     assert validate_uscc(code) == code.strip().upper()
 
@@ -52,7 +54,10 @@ def test_bad_usccs_name_the_failing_check(code: str, check: str) -> None:
     assert info.value.status == 422
 
 
-@given(st.text(alphabet="0123456789", min_size=8, max_size=8), st.text(alphabet=USCC_ALPHABET, min_size=9, max_size=9))
+@given(
+    st.text(alphabet="0123456789", min_size=8, max_size=8),
+    st.text(alphabet=USCC_ALPHABET, min_size=9, max_size=9),
+)
 def test_check_character_agrees_with_python_stdnum(prefix: str, org: str) -> None:
     # stdnum requires digits in positions 1–8; within that subset the two must agree exactly.
     code = make_uscc("9" + prefix[1:] + org)
@@ -94,7 +99,9 @@ def test_trading_code_round_trips() -> None:
     assert TradingCode.parse("3201002026gc000042") == code
 
 
-@pytest.mark.parametrize(("value", "check"), [("3201002026XX000042", "category"), ("32010026GC42", "format")])
+@pytest.mark.parametrize(
+    ("value", "check"), [("3201002026XX000042", "category"), ("32010026GC42", "format")]
+)
 def test_bad_trading_codes(value: str, check: str) -> None:
     with pytest.raises(IdentifierError) as info:
         TradingCode.parse(value)

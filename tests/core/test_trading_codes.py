@@ -15,7 +15,11 @@ def test_codes_are_sequential_per_region_year_category(frozen_clock) -> None:  #
     a = issue_trading_code(region="320100", category="GC")
     b = issue_trading_code(region="320100", category="GC")
     c = issue_trading_code(region="320100", category="ZC")
-    assert (str(a), str(b), str(c)) == ("3201002026GC000001", "3201002026GC000002", "3201002026ZC000001")
+    assert (str(a), str(b), str(c)) == (
+        "3201002026GC000001",
+        "3201002026GC000002",
+        "3201002026ZC000001",
+    )
     assert IssuedTradingCode.objects.count() == 3
 
 
@@ -44,6 +48,8 @@ def test_only_center_admin_edits_the_calendar(users) -> None:  # type: ignore[no
     with pytest.raises(PermissionDenied):
         set_calendar_day(actor=users["bidder"], day=date(2026, 12, 31), is_working_day=False)
     assert CalendarDay.objects.count() == 0 and Event.objects.count() == before
-    set_calendar_day(actor=users["center_admin"], day=date(2026, 12, 31), is_working_day=False, name="x")
+    set_calendar_day(
+        actor=users["center_admin"], day=date(2026, 12, 31), is_working_day=False, name="x"
+    )
     assert Event.objects.count() == before + 1
     assert Event.objects.last().event_type == "core.calendar_day_set"  # type: ignore[union-attr]

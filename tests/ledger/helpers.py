@@ -9,7 +9,9 @@ from ggzy.ledger.services import append_event
 def fill(n: int, start: int = 0) -> None:
     for i in range(start, start + n):
         with transaction.atomic():
-            append_event(actor="system:test", event_type="test.event", subject=f"thing:{i}", payload={"i": i})
+            append_event(
+                actor="system:test", event_type="test.event", subject=f"thing:{i}", payload={"i": i}
+            )
 
 
 def raw(sql: str, params: tuple[object, ...] = ()) -> None:

@@ -29,7 +29,9 @@ def test_events_are_numbered_and_chained_from_genesis(frozen_clock) -> None:  # 
         assert e.client_addr == "203.0.113.9"
         assert e.recorded_at == frozen_clock.moment
         assert e.payload_digest == h(e.payload.encode()).hex()
-        fields = EventFields(e.seq, e.time_us, e.actor, e.client_addr, e.event_type, e.subject, e.payload_digest)
+        fields = EventFields(
+            e.seq, e.time_us, e.actor, e.client_addr, e.event_type, e.subject, e.payload_digest
+        )
         prev = h(prev + fields.canonical())
         assert e.hash == prev.hex()
     head = LedgerHead.objects.get()
@@ -38,7 +40,10 @@ def test_events_are_numbered_and_chained_from_genesis(frozen_clock) -> None:  # 
 
 def test_sm3_is_the_real_sm3() -> None:
     # GB/T 32905 test vector: SM3("abc")
-    assert hasher("sm3")(b"abc").hex() == "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+    assert (
+        hasher("sm3")(b"abc").hex()
+        == "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+    )
     assert hasher("sha256")(b"abc") == hashlib.sha256(b"abc").digest()
 
 
@@ -46,7 +51,9 @@ def test_payload_is_canonical_json_and_refuses_floats() -> None:
     from decimal import Decimal
 
     with transaction.atomic():
-        e = append_event(actor=None, event_type="t", subject="s", payload={"b": Decimal("1.50"), "a": [1, "x"]})
+        e = append_event(
+            actor=None, event_type="t", subject="s", payload={"b": Decimal("1.50"), "a": [1, "x"]}
+        )
     assert e.payload == '{"a":[1,"x"],"b":"1.50"}'
     assert e.actor == "anonymous"
     assert orjson.loads(e.payload) == {"a": [1, "x"], "b": "1.50"}
@@ -93,7 +100,11 @@ def test_database_triggers_refuse_changes(sql: str) -> None:
 
     fill(4)
     sign_tree_head()
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cur:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
         cur.execute(sql)
     assert Event.objects.get(seq=1).subject == "thing:0"
     assert Event.objects.count() == 4
@@ -102,7 +113,11 @@ def test_database_triggers_refuse_changes(sql: str) -> None:
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE triggers are PostgreSQL's")
 def test_postgres_refuses_truncate() -> None:
     fill(1)
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cur:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
         cur.execute("TRUNCATE ledger_event CASCADE")
     assert Event.objects.count() == 1
 

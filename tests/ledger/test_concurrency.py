@@ -27,7 +27,9 @@ for i in range(int(sys.argv[2])):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="multi-process writers need a server database")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="multi-process writers need a server database"
+)
 def test_eight_writer_processes_make_one_unbroken_chain(tmp_path: Path) -> None:
     settings_dict = connection.settings_dict
     url = (
@@ -50,5 +52,9 @@ def test_eight_writer_processes_make_one_unbroken_chain(tmp_path: Path) -> None:
     assert report.ok, report.as_dict()
     # Every writer's own events are in its own order (commit order = chain order).
     for w in range(8):
-        mine = Event.objects.filter(actor=f"system:writer{w}").order_by("seq").values_list("subject", flat=True)
+        mine = (
+            Event.objects.filter(actor=f"system:writer{w}")
+            .order_by("seq")
+            .values_list("subject", flat=True)
+        )
         assert list(mine) == [f"w{w}:{i}" for i in range(per_writer)]

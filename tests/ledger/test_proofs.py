@@ -89,7 +89,9 @@ def test_cli_proof_round_trip(tmp_path, capsys) -> None:  # type: ignore[no-unty
     assert offline.main([str(path), "--key", str(keyfile)]) == 0
     assert capsys.readouterr().out.startswith("OK: event 5 is included")
     call_command("ledger", "consistency", "2", "6")
-    assert offline.main([str(_write(tmp_path, capsys.readouterr().out)), "--key", str(keyfile)]) == 0
+    assert (
+        offline.main([str(_write(tmp_path, capsys.readouterr().out)), "--key", str(keyfile)]) == 0
+    )
 
 
 def _write(tmp_path, text: str):  # type: ignore[no-untyped-def]

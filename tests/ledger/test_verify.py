@@ -42,7 +42,9 @@ def test_an_untouched_ledger_verifies(ledger: None) -> None:
         ("UPDATE ledger_event SET seq = seq + 1000 WHERE seq = 4", 4, "deleted"),
     ],
 )
-def test_tampering_is_caught_at_the_first_bad_sequence(ledger: None, sql: str, seq: int, kind: str) -> None:
+def test_tampering_is_caught_at_the_first_bad_sequence(
+    ledger: None, sql: str, seq: int, kind: str
+) -> None:
     raw(sql)
     report = verify_ledger()
     assert not report.ok
@@ -71,10 +73,14 @@ def test_a_consistently_rewritten_history_is_caught_by_the_signed_heads(ledger: 
     prev = bytes.fromhex(rows[4].hash)
     for e in rows[5:]:
         subject = "rewritten" if e.seq == 6 else e.subject
-        f = EventFields(e.seq, e.time_us, e.actor, e.client_addr, e.event_type, subject, e.payload_digest)
+        f = EventFields(
+            e.seq, e.time_us, e.actor, e.client_addr, e.event_type, subject, e.payload_digest
+        )
         new = h(prev + f.canonical())
-        raw("UPDATE ledger_event SET subject = %s, prev_hash = %s, hash = %s WHERE seq = %s",
-            (subject, prev.hex(), new.hex(), e.seq))
+        raw(
+            "UPDATE ledger_event SET subject = %s, prev_hash = %s, hash = %s WHERE seq = %s",
+            (subject, prev.hex(), new.hex(), e.seq),
+        )
         prev = new
     raw("UPDATE ledger_ledgerhead SET last_hash = %s", (prev.hex(),))
     report = verify_ledger()

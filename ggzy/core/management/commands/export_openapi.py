@@ -19,7 +19,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, path: str, check: bool, **opts: Any) -> None:
         from ggzy.api import api
 
-        text = json.dumps(api.get_openapi_schema(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        text = (
+            json.dumps(api.get_openapi_schema(), ensure_ascii=False, indent=2, sort_keys=True)
+            + "\n"
+        )
         target = Path(path)
         if check:
             if not target.exists() or target.read_text(encoding="utf-8") != text:

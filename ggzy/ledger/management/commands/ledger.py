@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -22,7 +23,9 @@ class Command(BaseCommand):
         c = sub.add_parser("consistency", help="print a consistency proof between two tree sizes")
         c.add_argument("old", type=int)
         c.add_argument("new", type=int)
-        sub.add_parser("verify", help="recompute chain, Merkle tree and signatures; exit 1 on tamper")
+        sub.add_parser(
+            "verify", help="recompute chain, Merkle tree and signatures; exit 1 on tamper"
+        )
         k = sub.add_parser("check-proof", help="check a proof file offline (no database)")
         k.add_argument("file")
         k.add_argument("--key", help="platform public key PEM (default: this installation's)")
@@ -45,7 +48,11 @@ class Command(BaseCommand):
             elif action == "key":
                 self.stdout.write(signing.public_key_pem(), ending="")
             elif action == "check-proof":
-                key = open(opts["key"], encoding="utf-8").read() if opts.get("key") else signing.public_key_pem()
+                key = (
+                    Path(opts["key"]).read_text(encoding="utf-8")
+                    if opts.get("key")
+                    else signing.public_key_pem()
+                )
                 with open(opts["file"], encoding="utf-8") as fh:
                     self.stdout.write("OK: " + offline.check(json.load(fh), key))
             elif action == "verify":
@@ -53,7 +60,9 @@ class Command(BaseCommand):
                 self._json(report.as_dict())
                 if not report.ok:
                     first = report.problems[0]
-                    raise CommandError(f"ledger does not verify: first bad sequence {first.seq} ({first.kind}: {first.message})")
+                    raise CommandError(
+                        f"ledger does not verify: first bad sequence {first.seq} ({first.kind}: {first.message})"
+                    )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         except offline.ProofInvalid as exc:

@@ -9,11 +9,15 @@ from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Serve OpenGGZY on http://127.0.0.1:8000 (portal /, admin /admin/, API docs /api/v1/docs)."
+    help = (
+        "Serve OpenGGZY on http://127.0.0.1:8000 (portal /, admin /admin/, API docs /api/v1/docs)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
-        parser.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+        parser.add_argument(
+            "--reload", action="store_true", help="restart on code changes (development)"
+        )
 
     def handle(self, *args: Any, addrport: str, reload: bool, **opts: Any) -> None:
         from ggzy.ledger import signing
