@@ -150,6 +150,8 @@ def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return error(
             request, 400, "malformed_body", "请求体不是有效的 JSON (cannot parse request body)"
         )
+    if exc.status_code == 403:  # django-ninja's only 403: the session-cookie CSRF check
+        return error(request, 403, "csrf_failed", "CSRF 校验失败 (CSRF check failed)")
     return error(request, exc.status_code, "http_error", str(exc))
 
 

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from ggzy.accounts import services
 from ggzy.accounts.models import User
+from ggzy.api import PUBLIC
 from ggzy.core.schemas import ErrorOut, OkOut, StrictSchema
 
 router = Router(tags=["auth"])
@@ -49,7 +50,9 @@ def _me(user: User) -> dict[str, object]:
     }
 
 
-@router.post("login", response={200: MeOut, 401: ErrorOut, 423: ErrorOut, 422: ErrorOut}, auth=None)
+@router.post(
+    "login", response={200: MeOut, 401: ErrorOut, 423: ErrorOut, 422: ErrorOut}, auth=PUBLIC
+)
 def api_login(request: HttpRequest, payload: LoginIn) -> object:
     """Password sign-in for the browser session. Five failures lock the account for 15 minutes."""
     user = services.authenticate(username=payload.username, password=payload.password)
@@ -57,7 +60,7 @@ def api_login(request: HttpRequest, payload: LoginIn) -> object:
     return _me(user)
 
 
-@router.post("logout", response=OkOut, auth=None)
+@router.post("logout", response=OkOut, auth=PUBLIC)
 def api_logout(request: HttpRequest) -> dict[str, bool]:
     logout(request)
     return {"ok": True}
@@ -72,7 +75,7 @@ class SignupIn(StrictSchema):
     phone: str = Field("", max_length=20)
 
 
-@router.post("signup", response={201: MeOut, 409: ErrorOut, 422: ErrorOut}, auth=None)
+@router.post("signup", response={201: MeOut, 409: ErrorOut, 422: ErrorOut}, auth=PUBLIC)
 def api_signup(request: HttpRequest, payload: SignupIn) -> object:
     """A market participant signs up (bidder, tenderer or agent), then registers its entity."""
     user = services.create_user(

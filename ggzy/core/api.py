@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Query, Router
 from pydantic import Field
 
+from ggzy.api import PUBLIC
 from ggzy.core import calendar, clock
 from ggzy.core.errors import ValidationFailed
 from ggzy.core.identifiers import IdentifierError, TradingCode, validate_resident_id, validate_uscc
@@ -25,7 +26,7 @@ class IdentifierCheckOut(StrictSchema):
     message: str | None = None
 
 
-@router.get("identifiers/check", response=IdentifierCheckOut, auth=None)
+@router.get("identifiers/check", response=IdentifierCheckOut, auth=PUBLIC)
 def check_identifier(
     request: HttpRequest,
     kind: Literal["uscc", "resident_id", "trading_code"],
@@ -62,7 +63,7 @@ class CountOut(StrictSchema):
     working_days: int
 
 
-@router.get("calendar/add-working-days", response={200: WorkingDaysOut, 422: ErrorOut}, auth=None)
+@router.get("calendar/add-working-days", response={200: WorkingDaysOut, 422: ErrorOut}, auth=PUBLIC)
 def add_working_days(
     request: HttpRequest, start: date, days: int = Query(..., ge=-3650, le=3650)
 ) -> dict[str, object]:
@@ -74,7 +75,7 @@ def add_working_days(
     return {"start": start, "days": days, "result": result}
 
 
-@router.get("calendar/count-working-days", response={200: CountOut, 422: ErrorOut}, auth=None)
+@router.get("calendar/count-working-days", response={200: CountOut, 422: ErrorOut}, auth=PUBLIC)
 def count_working_days(request: HttpRequest, start: date, end: date) -> dict[str, object]:
     if abs((end - start).days) > 3650 * 3:
         raise ValidationFailed("区间过长（最多30年）", code="range_too_long")
@@ -109,7 +110,7 @@ class InfoOut(StrictSchema):
     region: str
 
 
-@router.get("info", response=InfoOut, auth=None)
+@router.get("info", response=InfoOut, auth=PUBLIC)
 def info(request: HttpRequest) -> dict[str, str]:
     from django.conf import settings
 

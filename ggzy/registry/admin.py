@@ -6,7 +6,14 @@ from typing import Any
 
 from django.contrib import admin
 
-from ggzy.registry.models import ContactPerson, Entity, EntityVersion, Membership, Qualification, Region
+from ggzy.registry.models import (
+    ContactPerson,
+    Entity,
+    EntityVersion,
+    Membership,
+    Qualification,
+    Region,
+)
 
 
 @admin.register(Region)

@@ -17,7 +17,9 @@ from ggzy.registry.models import EntityType
 
 router = Router(tags=["registry"])
 
-EntityTypeLiteral = Literal["enterprise", "institution", "government", "social", "individual", "other"]
+EntityTypeLiteral = Literal[
+    "enterprise", "institution", "government", "social", "individual", "other"
+]
 assert set(EntityTypeLiteral.__args__) == set(EntityType.values)  # type: ignore[attr-defined]
 
 
@@ -160,14 +162,22 @@ def directory(
     """The public entity directory (一网尽览)."""
     qs = selectors.entity_directory(q=q, region=region, role=role)
     items = [
-        {"uscc": e.uscc, "name": e.name, "entity_type": e.entity_type, "market_roles": e.market_roles,
-         "region": e.region_id, "region_name": e.region.name}
+        {
+            "uscc": e.uscc,
+            "name": e.name,
+            "entity_type": e.entity_type,
+            "market_roles": e.market_roles,
+            "region": e.region_id,
+            "region_name": e.region.name,
+        }
         for e in qs[offset : offset + limit]
     ]
     return {"count": qs.count(), "offset": offset, "limit": limit, "items": items}
 
 
-@router.post("", response={201: EntityOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+@router.post(
+    "", response={201: EntityOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+)
 def register(request: HttpRequest, payload: EntityIn) -> object:
     """Register an entity once (一地注册). The caller becomes its administrator."""
     data = payload.dict()
@@ -177,20 +187,33 @@ def register(request: HttpRequest, payload: EntityIn) -> object:
     return 201, selectors.private_view(entity)
 
 
-@router.get("{uscc}", response={200: EntityOut, 404: ErrorOut}, auth=PUBLIC)
+# exclude_unset: the private keys are left out of the public view, not sent as null.
+@router.get("{uscc}", response={200: EntityOut, 404: ErrorOut}, auth=PUBLIC, exclude_unset=True)
 def profile(request: HttpRequest, uscc: str) -> object:
     """An entity's profile: public fields for everyone, more for its members, staff and supervisors."""
     entity = selectors.get_entity(actor=request.user, uscc=uscc)
     return selectors.view_for(request.user, entity)
 
 
-@router.patch("{uscc}", response={200: EntityOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+@router.patch(
+    "{uscc}",
+    response={
+        200: EntityOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        422: ErrorOut,
+    },
+)
 def change(request: HttpRequest, uscc: str, payload: EntityPatch) -> object:
     """Change registration fields; each change becomes a new version."""
     entity = selectors.get_entity(actor=request.auth, uscc=uscc)  # type: ignore[attr-defined]
     changes = payload.dict(exclude_unset=True)
     expected = changes.pop("expected_version", None)
-    entity = services.update_entity(actor=request.auth, entity=entity, changes=changes, expected_version=expected)  # type: ignore[attr-defined]
+    entity = services.update_entity(
+        actor=request.auth, entity=entity, changes=changes, expected_version=expected
+    )  # type: ignore[attr-defined]
     return selectors.private_view(entity)
 
 
@@ -200,24 +223,46 @@ def versions(request: HttpRequest, uscc: str) -> object:
     return list(selectors.entity_versions(actor=request.user, entity=entity))
 
 
-@router.post("{uscc}/qualifications", response={201: QualificationOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+@router.post(
+    "{uscc}/qualifications",
+    response={
+        201: QualificationOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        422: ErrorOut,
+    },
+)
 def add_qualification(request: HttpRequest, uscc: str, payload: QualificationIn) -> object:
     entity = selectors.get_entity(actor=request.auth, uscc=uscc)  # type: ignore[attr-defined]
-    q = services.add_qualification(actor=request.auth, entity=entity, data=services.QualificationData(**payload.dict()))  # type: ignore[attr-defined]
+    q = services.add_qualification(
+        actor=request.auth, entity=entity, data=services.QualificationData(**payload.dict())
+    )  # type: ignore[attr-defined]
     return 201, selectors.qualification_view(q)
 
 
-@router.delete("{uscc}/qualifications/{int:qualification_id}", response={200: OkOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+@router.delete(
+    "{uscc}/qualifications/{int:qualification_id}",
+    response={200: OkOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+)
 def remove_qualification(request: HttpRequest, uscc: str, qualification_id: int) -> object:
     entity = selectors.get_entity(actor=request.auth, uscc=uscc)  # type: ignore[attr-defined]
-    services.remove_qualification(actor=request.auth, entity=entity, qualification_id=qualification_id)  # type: ignore[attr-defined]
+    services.remove_qualification(
+        actor=request.auth, entity=entity, qualification_id=qualification_id
+    )  # type: ignore[attr-defined]
     return {"ok": True}
 
 
-@router.post("{uscc}/contacts", response={201: ContactOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+@router.post(
+    "{uscc}/contacts",
+    response={201: ContactOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+)
 def add_contact(request: HttpRequest, uscc: str, payload: ContactIn) -> object:
     entity = selectors.get_entity(actor=request.auth, uscc=uscc)  # type: ignore[attr-defined]
-    c = services.add_contact(actor=request.auth, entity=entity, data=services.ContactData(**payload.dict()))  # type: ignore[attr-defined]
+    c = services.add_contact(
+        actor=request.auth, entity=entity, data=services.ContactData(**payload.dict())
+    )  # type: ignore[attr-defined]
     return 201, {"id": c.pk, "name": c.name, "title": c.title, "phone": c.phone, "email": c.email}
 
 
@@ -226,10 +271,22 @@ class MemberIn(StrictSchema):
     role: Literal["admin", "operator"]
 
 
-@router.post("{uscc}/members", response={201: MemberOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+@router.post(
+    "{uscc}/members",
+    response={
+        201: MemberOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        422: ErrorOut,
+    },
+)
 def add_member(request: HttpRequest, uscc: str, payload: MemberIn) -> object:
     entity = selectors.get_entity(actor=request.auth, uscc=uscc)  # type: ignore[attr-defined]
-    m = services.add_member(actor=request.auth, entity=entity, username=payload.username, role=payload.role)  # type: ignore[attr-defined]
+    m = services.add_member(
+        actor=request.auth, entity=entity, username=payload.username, role=payload.role
+    )  # type: ignore[attr-defined]
     return 201, {"username": m.user.username, "display_name": m.user.display_name, "role": m.role}
 
 
@@ -238,9 +295,15 @@ class StatusIn(StrictSchema):
     reason: str = Field(..., min_length=1, max_length=500)
 
 
-@router.post("{uscc}/status", response={200: EntityOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+@router.post(
+    "{uscc}/status",
+    response={200: EntityOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    exclude_unset=True,
+)
 def set_status(request: HttpRequest, uscc: str, payload: StatusIn) -> object:
     """Regulator or center admin suspends or reinstates an entity."""
     entity = selectors.get_entity(actor=request.auth, uscc=uscc)  # type: ignore[attr-defined]
-    entity = services.set_entity_status(actor=request.auth, entity=entity, status=payload.status, reason=payload.reason)  # type: ignore[attr-defined]
+    entity = services.set_entity_status(
+        actor=request.auth, entity=entity, status=payload.status, reason=payload.reason
+    )  # type: ignore[attr-defined]
     return selectors.view_for(request.auth, entity)  # type: ignore[attr-defined]

@@ -67,8 +67,32 @@ HOLIDAYS_2026 = [
     (date(2026, 10, 10), True, "国庆节调休上班"),
 ]
 
-PREFIXES = ["金陵", "锡山", "彭城", "龙城", "姑苏", "崇川", "黔城", "筑城", "遵道", "江海", "长江", "淮海",
-            "紫金", "太湖", "云贵", "乌江", "钟山", "秦淮", "梁溪", "虎丘", "娄山", "花溪", "运河", "石湖"]
+PREFIXES = [
+    "金陵",
+    "锡山",
+    "彭城",
+    "龙城",
+    "姑苏",
+    "崇川",
+    "黔城",
+    "筑城",
+    "遵道",
+    "江海",
+    "长江",
+    "淮海",
+    "紫金",
+    "太湖",
+    "云贵",
+    "乌江",
+    "钟山",
+    "秦淮",
+    "梁溪",
+    "虎丘",
+    "娄山",
+    "花溪",
+    "运河",
+    "石湖",
+]
 TRADES = [
     ("建设工程有限公司", "enterprise", "bidder", ("建筑工程施工总承包", "一级")),
     ("市政工程集团有限公司", "enterprise", "bidder", ("市政公用工程施工总承包", "二级")),
@@ -95,7 +119,9 @@ def _org_code(rng: random.Random) -> str:
     alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
     body = "".join(rng.choice(alphabet[:10] + "ABCDEFGHJKLMNPQRTUWXY") for _ in range(8))
     weights = [3, 7, 9, 10, 5, 8, 4, 2]
-    total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body, weights, strict=True))
+    total = sum(
+        (int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body, weights, strict=True)
+    )
     check = 11 - total % 11
     return body + ("X" if check == 10 else "0" if check == 11 else str(check))
 
@@ -108,14 +134,28 @@ def load_demo() -> DemoResult:
         for code, name, parent in REGIONS:
             Region.objects.get_or_create(code=code, defaults={"name": name, "parent_id": parent})
         for day, working, name in HOLIDAYS_2026:
-            CalendarDay.objects.update_or_create(day=day, defaults={"is_working_day": working, "name": name})
-        append_event(actor=SYSTEM, event_type="core.calendar_loaded", subject="calendar:2026",
-                     payload={"days": len(HOLIDAYS_2026)})
+            CalendarDay.objects.update_or_create(
+                day=day, defaults={"is_working_day": working, "name": name}
+            )
+        append_event(
+            actor=SYSTEM,
+            event_type="core.calendar_loaded",
+            subject="calendar:2026",
+            payload={"days": len(HOLIDAYS_2026)},
+        )
         for username, display, roles, staff in PEOPLE:
-            user = create_user(actor=SYSTEM, username=username, password=DEMO_PASSWORD, roles=list(roles),
-                               display_name=display, check_password=False)
+            user = create_user(
+                actor=SYSTEM,
+                username=username,
+                password=DEMO_PASSWORD,
+                roles=list(roles),
+                display_name=display,
+                check_password=False,
+            )
             if staff:
-                User.objects.filter(pk=user.pk).update(is_staff=True, is_superuser=username == "admin")
+                User.objects.filter(pk=user.pk).update(
+                    is_staff=True, is_superuser=username == "admin"
+                )
         cities = [r for r in REGIONS if r[2] is not None]
         for i in range(50):
             suffix, etype, role, qual = TRADES[i % len(TRADES)]
@@ -133,41 +173,63 @@ def load_demo() -> DemoResult:
             )
             quals = []
             if qual:
-                quals.append(services.QualificationData(
-                    qualification_type=qual[0], grade=qual[1], issuer=f"{city_name}住房和城乡建设局",
-                    number=f"D{rng.randrange(10**8, 10**9)}", valid_from=date(2023, 1, 1),
-                    valid_until=date(2028, 12, 31) if i % 7 else date(2026, 6, 30),
-                ))
+                quals.append(
+                    services.QualificationData(
+                        qualification_type=qual[0],
+                        grade=qual[1],
+                        issuer=f"{city_name}住房和城乡建设局",
+                        number=f"D{rng.randrange(10**8, 10**9)}",
+                        valid_from=date(2023, 1, 1),
+                        valid_until=date(2028, 12, 31) if i % 7 else date(2026, 6, 30),
+                    )
+                )
             entity = services.register_entity(
                 actor=user,
                 data=services.EntityData(
                     uscc=code,
-                    name=f"{city_name[:-1]}{prefix}{suffix}" if etype != "government" else f"{city_name}{suffix}",
+                    name=f"{city_name[:-1]}{prefix}{suffix}"
+                    if etype != "government"
+                    else f"{city_name}{suffix}",
                     entity_type=etype,
-                    legal_representative=rng.choice(["王", "李", "张", "刘", "陈", "杨"]) + rng.choice(["伟", "芳", "军", "静", "磊", "燕"]),
-                    legal_representative_id=make_resident_id(f"{city_code}19{rng.randrange(60, 99)}0{rng.randrange(1, 9)}1{rng.randrange(0, 9)}{rng.randrange(100, 999)}"),
+                    legal_representative=rng.choice(["王", "李", "张", "刘", "陈", "杨"])
+                    + rng.choice(["伟", "芳", "军", "静", "磊", "燕"]),
+                    legal_representative_id=make_resident_id(
+                        f"{city_code}19{rng.randrange(60, 99)}0{rng.randrange(1, 9)}1{rng.randrange(0, 9)}{rng.randrange(100, 999)}"
+                    ),
                     address=f"{city_name}{prefix}路{rng.randrange(1, 300)}号",
                     region=city_code,
                     is_bidder=role == "bidder",
                     is_tenderer=role == "tenderer",
                     is_agent=role == "agent",
-                    registered_capital=Decimal(rng.randrange(100, 50000) * 10000) if etype == "enterprise" else None,
+                    registered_capital=Decimal(rng.randrange(100, 50000) * 10000)
+                    if etype == "enterprise"
+                    else None,
                     bank_name=f"中国建设银行{city_name}分行",
                     bank_account=f"3205{rng.randrange(10**15, 10**16)}",
                     licence_valid_from=date(2010 + i % 10, 1 + i % 12, 1),
-                    contacts=[services.ContactData(name=f"{prefix}联系人", phone=f"13{rng.randrange(10**8, 10**9)}")],
+                    contacts=[
+                        services.ContactData(
+                            name=f"{prefix}联系人", phone=f"13{rng.randrange(10**8, 10**9)}"
+                        )
+                    ],
                     qualifications=quals,
                 ),
             )
             if i % 5 == 0:
-                services.update_entity(actor=user, entity=entity,
-                                       changes={"address": f"{city_name}{prefix}大道{rng.randrange(1, 99)}号"})
+                services.update_entity(
+                    actor=user,
+                    entity=entity,
+                    changes={"address": f"{city_name}{prefix}大道{rng.randrange(1, 99)}号"},
+                )
         sign_tree_head()
     return DemoResult(True, _user_lines(), Entity.objects.count())
 
 
 def _user_lines() -> list[tuple[str, str, str]]:
     lines = [(u, d, ",".join(r.value for r in roles)) for u, d, roles, _ in PEOPLE]
-    lines += [("bidder01", "投标人（市场主体管理员）", "bidder"), ("tenderer07", "招标人", "tenderer"),
-              ("agent05", "招标代理", "agent")]
+    lines += [
+        ("bidder01", "投标人（市场主体管理员）", "bidder"),
+        ("tenderer07", "招标人", "tenderer"),
+        ("agent05", "招标代理", "agent"),
+    ]
     return lines

@@ -13,7 +13,9 @@ class Region(models.Model):
 
     code = models.CharField(_("行政区划代码"), max_length=6, primary_key=True)
     name = models.CharField(_("名称"), max_length=60)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
 
     class Meta:
         ordering = ["code"]
@@ -49,14 +51,20 @@ class Entity(models.Model):
     is_agent = models.BooleanField(_("招标代理机构"), default=False)
     legal_representative = models.CharField(_("法定代表人"), max_length=60)
     legal_representative_id = models.CharField(_("法定代表人身份证号码"), max_length=18, blank=True)
-    registered_capital = models.DecimalField(_("注册资本（元）"), max_digits=18, decimal_places=2, null=True, blank=True)
+    registered_capital = models.DecimalField(
+        _("注册资本（元）"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
     address = models.CharField(_("住所"), max_length=300)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("所在地区"))
     bank_name = models.CharField(_("基本账户开户行"), max_length=120, blank=True)
     bank_account = models.CharField(_("基本账户账号"), max_length=40, blank=True)
     licence_valid_from = models.DateField(_("营业期限自"), null=True, blank=True)
-    licence_valid_until = models.DateField(_("营业期限至"), null=True, blank=True, help_text=_("留空表示长期"))
-    status = models.CharField(_("状态"), max_length=12, choices=EntityStatus.choices, default=EntityStatus.ACTIVE)
+    licence_valid_until = models.DateField(
+        _("营业期限至"), null=True, blank=True, help_text=_("留空表示长期")
+    )
+    status = models.CharField(
+        _("状态"), max_length=12, choices=EntityStatus.choices, default=EntityStatus.ACTIVE
+    )
     version = models.PositiveIntegerField(default=1)
     registered_at = models.DateTimeField(_("注册时间"))
     updated_at = models.DateTimeField(_("更新时间"))
@@ -67,11 +75,14 @@ class Entity(models.Model):
         verbose_name_plural = _("市场主体")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(registered_capital__isnull=True) | models.Q(registered_capital__gte=0),
+                condition=models.Q(registered_capital__isnull=True)
+                | models.Q(registered_capital__gte=0),
                 name="entity_capital_not_negative",
             ),
             models.CheckConstraint(
-                condition=models.Q(is_bidder=True) | models.Q(is_tenderer=True) | models.Q(is_agent=True),
+                condition=models.Q(is_bidder=True)
+                | models.Q(is_tenderer=True)
+                | models.Q(is_agent=True),
                 name="entity_has_market_role",
             ),
         ]
@@ -81,8 +92,15 @@ class Entity(models.Model):
 
     @property
     def market_roles(self) -> list[str]:
-        return [r for r, on in (("bidder", self.is_bidder), ("tenderer", self.is_tenderer),
-                                ("agent", self.is_agent)) if on]
+        return [
+            r
+            for r, on in (
+                ("bidder", self.is_bidder),
+                ("tenderer", self.is_tenderer),
+                ("agent", self.is_agent),
+            )
+            if on
+        ]
 
 
 class ContactPerson(models.Model):
@@ -119,7 +137,9 @@ class Qualification(models.Model):
         verbose_name = _("资质")
         verbose_name_plural = _("资质")
         constraints = [
-            models.UniqueConstraint(fields=["entity", "qualification_type", "number"], name="uniq_qualification"),
+            models.UniqueConstraint(
+                fields=["entity", "qualification_type", "number"], name="uniq_qualification"
+            ),
             models.CheckConstraint(
                 condition=models.Q(valid_until__isnull=True)
                 | models.Q(valid_from__isnull=True)
@@ -140,7 +160,9 @@ class MemberRole(models.TextChoices):
 class Membership(models.Model):
     """A user acting for an entity. Admins manage the registration; operators run procedures."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("身份"), max_length=12, choices=MemberRole.choices)
     since = models.DateTimeField()
@@ -165,4 +187,6 @@ class EntityVersion(models.Model):
 
     class Meta:
         ordering = ["entity", "-version"]
-        constraints = [models.UniqueConstraint(fields=["entity", "version"], name="uniq_entity_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "version"], name="uniq_entity_version")
+        ]

@@ -14,6 +14,8 @@ def entity_rule(actor: Any, permission: str, entity: Any) -> bool:
     from ggzy.registry.models import Membership
 
     role = (
-        Membership.objects.filter(user_id=actor.pk, entity_id=entity.pk).values_list("role", flat=True).first()
+        Membership.objects.filter(user_id=actor.pk, entity_id=entity.pk)
+        .values_list("role", flat=True)
+        .first()
     )
     return role is not None and permission in MEMBER_PERMISSIONS.get(role, set())

@@ -32,7 +32,9 @@ def get_entity(*, actor: Any, uscc: str) -> Entity:
     except IdentifierError:
         raise NotFound("市场主体不存在", code="entity_not_found") from None
     entity = Entity.objects.select_related("region").filter(uscc=code).first()
-    if entity is None or (entity.status != EntityStatus.ACTIVE and not can_view_private(actor, entity)):
+    if entity is None or (
+        entity.status != EntityStatus.ACTIVE and not can_view_private(actor, entity)
+    ):
         raise NotFound("市场主体不存在", code="entity_not_found")
     return entity
 
@@ -61,7 +63,9 @@ def public_view(entity: Entity) -> dict[str, Any]:
         "entity_type_display": entity.get_entity_type_display(),
         "market_roles": entity.market_roles,
         "legal_representative": entity.legal_representative,
-        "registered_capital": str(entity.registered_capital) if entity.registered_capital is not None else None,
+        "registered_capital": str(entity.registered_capital)
+        if entity.registered_capital is not None
+        else None,
         "address": entity.address,
         "region": entity.region_id,
         "region_name": entity.region.name,

@@ -1,9 +1,32 @@
 from django.urls import path
 
-from ggzy.web import views
+from ggzy.web.views import accounts, entities, ledger, portal
 
 app_name = "web"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", portal.home, name="home"),
+    path("login/", accounts.login_view, name="login"),
+    path("logout/", accounts.logout_view, name="logout"),
+    path("signup/", accounts.signup, name="signup"),
+    path("me/", accounts.me, name="me"),
+    path("me/tokens/", accounts.issue_token, name="token_issue"),
+    path("me/tokens/<int:token_id>/revoke/", accounts.revoke_token, name="token_revoke"),
+    path("entities/", entities.directory, name="entities"),
+    path("entities/register/", entities.register, name="entity_register"),
+    path("entities/<str:uscc>/", entities.profile, name="entity"),
+    path("entities/<str:uscc>/edit/", entities.edit, name="entity_edit"),
+    path(
+        "entities/<str:uscc>/qualifications/",
+        entities.add_qualification,
+        name="entity_qualification_add",
+    ),
+    path(
+        "entities/<str:uscc>/qualifications/<int:qualification_id>/remove/",
+        entities.remove_qualification,
+        name="entity_qualification_remove",
+    ),
+    path("entities/<str:uscc>/members/", entities.add_member, name="entity_member_add"),
+    path("ledger/", ledger.index, name="ledger"),
+    path("ledger/events/<int:seq>/", ledger.event, name="ledger_event"),
 ]

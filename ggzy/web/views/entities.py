@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from ggzy.accounts.gate import allowed
 from ggzy.core.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
 from ggzy.registry import selectors, services
-from ggzy.registry.models import Entity
+from ggzy.registry.models import Entity, MemberRole
 from ggzy.web.forms import (
     ContactForm,
     DirectoryForm,
@@ -49,6 +49,11 @@ CHANGE_LABELS = {
 
 def _role_labels(roles: list[str]) -> list[str]:
     return [str(ROLE_LABELS.get(r, r)) for r in roles]
+
+
+def _members(data: dict[str, Any]) -> list[dict[str, Any]]:
+    labels = dict(MemberRole.choices)
+    return [{**m, "role_label": labels.get(m["role"], m["role"])} for m in data.get("members", [])]
 
 
 def _field_label(key: str) -> str:
@@ -153,6 +158,7 @@ def profile(request: HttpRequest, uscc: str) -> HttpResponse:
             "entity": data,
             "roles": _role_labels(data["market_roles"]),
             "private": "contacts" in data,
+            "members": _members(data),
             "versions": versions,
             "can_edit": selectors.can_edit(request.user, entity),
         },
@@ -185,6 +191,7 @@ def _render_edit(
         "web/entities/edit.html",
         {
             "entity": data,
+            "members": _members(data),
             "form": form or EntityEditForm(initial=_edit_initial(data), regions=region_choices()),
             "qualification_form": qualification_form or QualificationForm(prefix="qual"),
             "member_form": member_form or MemberForm(prefix="member"),

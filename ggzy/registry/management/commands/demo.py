@@ -12,7 +12,9 @@ class Command(BaseCommand):
     help = "Load the demo world: regions, ~50 entities, a user for every role (idempotent)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--reset", action="store_true", help="empty the database first (demo only!)")
+        parser.add_argument(
+            "--reset", action="store_true", help="empty the database first (demo only!)"
+        )
 
     def handle(self, *args: Any, reset: bool, **opts: Any) -> None:
         from django.db import connection
