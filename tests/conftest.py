@@ -31,8 +31,19 @@ T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def _ledger_key(settings, tmp_path_factory):  # type: ignore[no-untyped-def]
+def _test_settings(settings, tmp_path_factory):  # type: ignore[no-untyped-def]
     settings.GGZY_LEDGER_KEY = tmp_path_factory.getbasetemp() / "ledger-signing.pem"
+
+
+
+@pytest.fixture(autouse=True)
+def _cheap_argon2(monkeypatch):  # type: ignore[no-untyped-def]
+    """Still Argon2, the configured hasher, with test-sized parameters so fixtures are quick."""
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    monkeypatch.setattr(Argon2PasswordHasher, "time_cost", 1)
+    monkeypatch.setattr(Argon2PasswordHasher, "memory_cost", 64)
+    monkeypatch.setattr(Argon2PasswordHasher, "parallelism", 1)
 
 
 @pytest.fixture

@@ -16,14 +16,18 @@ from django.utils.translation import gettext_lazy as _
 
 from ggzy.accounts.roles import Role
 from ggzy.core.errors import DomainError
-from ggzy.core.identifiers import IdentifierError
+from ggzy.core.identifiers import IdentifierError, validate_resident_id, validate_uscc
 from ggzy.registry.models import EntityType, MemberRole
 from ggzy.registry.services import ContactData, EntityData, QualificationData
 
 MARKET_ROLE_CHOICES = [(r.value, r.label) for r in (Role.BIDDER, Role.TENDERER, Role.AGENT)]
 
 # Where a refusal without ``detail["field"]`` belongs on the form.
-_FIELD_FOR_IDENTIFIER = {"uscc": "uscc", "resident_id": "legal_representative_id", "region": "region"}
+_FIELD_FOR_IDENTIFIER = {
+    "uscc": "uscc",
+    "resident_id": "legal_representative_id",
+    "region": "region",
+}
 _FIELD_FOR_CODE = {
     "uscc_taken": "uscc",
     "username_taken": "username",
@@ -71,7 +75,9 @@ def show_error(exc: DomainError, *all_forms: forms.Form) -> None:
 
 class LoginForm(forms.Form):
     username = forms.CharField(label=_("用户名"), max_length=150)
-    password = forms.CharField(label=_("密码"), max_length=256, strip=False, widget=forms.PasswordInput)
+    password = forms.CharField(
+        label=_("密码"), max_length=256, strip=False, widget=forms.PasswordInput
+    )
 
 
 class SignupForm(forms.Form):
@@ -83,7 +89,9 @@ class SignupForm(forms.Form):
         help_text=_("用于登录，3–150 个字符"),
     )
     display_name = forms.CharField(label=_("姓名"), max_length=60)
-    role = forms.ChoiceField(label=_("市场角色"), choices=MARKET_ROLE_CHOICES, widget=forms.RadioSelect)
+    role = forms.ChoiceField(
+        label=_("市场角色"), choices=MARKET_ROLE_CHOICES, widget=forms.RadioSelect
+    )
     password = forms.CharField(
         label=_("密码"),
         max_length=256,
@@ -107,7 +115,11 @@ class SignupForm(forms.Form):
 class TokenForm(forms.Form):
     name = forms.CharField(label=_("令牌名称"), max_length=60, help_text=_("例如：投标客户端"))
     days = forms.IntegerField(
-        label=_("有效天数"), min_value=1, max_value=3650, initial=365, required=False,
+        label=_("有效天数"),
+        min_value=1,
+        max_value=3650,
+        initial=365,
+        required=False,
         help_text=_("留空表示长期有效"),
     )
 
@@ -134,12 +146,15 @@ class EntityFieldsForm(forms.Form):
     region = forms.ChoiceField(label=_("所在地区"))
     bank_name = forms.CharField(label=_("基本账户开户行"), max_length=120, required=False)
     bank_account = forms.CharField(label=_("基本账户账号"), max_length=40, required=False)
-    licence_valid_from = forms.DateField(label=_("营业期限自"), required=False, widget=_date_input())
+    licence_valid_from = forms.DateField(
+        label=_("营业期限自"), required=False, widget=_date_input()
+    )
     licence_valid_until = forms.DateField(
         label=_("营业期限至"), required=False, widget=_date_input(), help_text=_("留空表示长期")
     )
 
     ROLE_FIELDS = ("is_bidder", "is_tenderer", "is_agent")
+    SEPARATE_FIELDS = ("uscc", "expected_version")  # rendered on their own by the page
 
     def __init__(self, *args: Any, regions: Iterable[tuple[str, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -147,13 +162,15 @@ class EntityFieldsForm(forms.Form):
         assert isinstance(region_field, forms.ChoiceField)
         region_field.choices = [("", "---------"), *regions]
 
+    def clean_legal_representative_id(self) -> str:
+        return _identifier(validate_resident_id, self.cleaned_data["legal_representative_id"])
+
     def role_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.ROLE_FIELDS]
 
     def detail_fields(self) -> list[forms.BoundField]:
-        return [
-            self[name] for name in self.fields if name not in self.ROLE_FIELDS and not self[name].is_hidden
-        ]
+        skip = self.ROLE_FIELDS + self.SEPARATE_FIELDS
+        return [self[name] for name in self.fields if name not in skip]
 
 
 class RegisterEntityForm(EntityFieldsForm):
@@ -161,6 +178,9 @@ class RegisterEntityForm(EntityFieldsForm):
         label=_("统一社会信用代码"), max_length=24, help_text=_("18 位，GB 32100")
     )
     field_order = ["uscc", "name"]
+
+    def clean_uscc(self) -> str:
+        return _identifier(validate_uscc, self.cleaned_data["uscc"])
 
 
 class EntityEditForm(EntityFieldsForm):
@@ -194,12 +214,25 @@ class QualificationForm(forms.Form):
         return QualificationData(**self.cleaned_data)
 
 
+def _identifier(validate: Any, value: str) -> str:
+    """Check an identifier at the edge so its exact failing check shows beside the field at once,
+    together with any other error on the form (the service checks again)."""
+    if not value:
+        return value
+    try:
+        return str(validate(value))
+    except IdentifierError as exc:
+        raise forms.ValidationError(exc.message, code=exc.check) from exc
+
+
 def optional_row(form_class: type[forms.Form], data: Any, prefix: str) -> forms.Form:
     """A form row that may be left entirely blank (then it is valid and contributes nothing)."""
     return form_class(data, prefix=prefix, empty_permitted=True, use_required_attribute=False)
 
 
-def entity_data(main: RegisterEntityForm, contact: forms.Form, qualification: forms.Form) -> EntityData:
+def entity_data(
+    main: RegisterEntityForm, contact: forms.Form, qualification: forms.Form
+) -> EntityData:
     values = {k: v for k, v in main.cleaned_data.items()}
     return EntityData(
         **values,

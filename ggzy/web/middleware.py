@@ -6,8 +6,15 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}
+_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
 _MESSAGES = {
     400: "请求无效 (bad request)",
     401: "请先登录 (authentication required)",
@@ -32,11 +39,39 @@ class ApiErrorShapeMiddleware:
         ):
             status = response.status_code
             shaped = JsonResponse(
-                {"code": _CODES.get(status, "error"), "message": _MESSAGES.get(status, "错误 (error)"),
-                 "detail": None},
+                {
+                    "code": _CODES.get(status, "error"),
+                    "message": _MESSAGES.get(status, "错误 (error)"),
+                    "detail": None,
+                },
                 status=status,
             )
             if status == 405 and response.has_header("Allow"):
                 shaped["Allow"] = response["Allow"]
             return shaped
+        return response
+
+
+class ChineseFirstLocaleMiddleware:
+    """Simplified Chinese unless the person chose another language with the switch.
+
+    Django's ``LocaleMiddleware`` follows the browser's Accept-Language; a public platform of a
+    Chinese trading center speaks Chinese first and offers English on request (the language
+    cookie set by ``/i18n/setlang/``).
+    """
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+        from django.utils import translation
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        supported = {code for code, _ in settings.LANGUAGES}
+        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
         return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ggzy.accounts import services
 from ggzy.accounts.roles import Role
+from ggzy.core import clock
 from ggzy.core.errors import DomainError, Locked, NotAuthenticated
 from ggzy.registry.selectors import entities_for_user
 from ggzy.web.forms import LoginForm, SignupForm, TokenForm, show_error
@@ -36,9 +38,7 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 def _locked_message(exc: Locked) -> str:
     until = exc.detail.get("locked_until") if isinstance(exc.detail, dict) else None
     if until:
-        when = formats.date_format(
-            timezone.localtime(datetime.fromisoformat(until)), "Y-m-d H:i"
-        )
+        when = formats.date_format(timezone.localtime(datetime.fromisoformat(until)), "Y-m-d H:i")
         return _("账户已锁定：连续多次密码错误。请于 %(time)s 之后再试。") % {"time": when}
     return _("账户已锁定：连续多次密码错误。请稍后再试。")
 
@@ -87,12 +87,15 @@ def signup(request: HttpRequest) -> HttpResponse:
             show_error(exc, form)
         else:
             messages.success(request, _("注册成功，请登录。"))
-            return redirect(f"{reverse('web:login')}?username={user.username}")
+            return redirect(f"{reverse('web:login')}?{urlencode({'username': user.username})}")
     return render(request, "web/signup.html", {"form": form})
 
 
 def _render_me(
-    request: HttpRequest, token_form: TokenForm | None = None, new_secret: str = "", status: int = 200
+    request: HttpRequest,
+    token_form: TokenForm | None = None,
+    new_secret: str = "",
+    status: int = 200,
 ) -> HttpResponse:
     user = request.user
     roles = [Role(r).label for r in sorted(user.role_set) if r in Role.values]  # type: ignore[union-attr]
@@ -107,7 +110,7 @@ def _render_me(
             "tokens": tokens,
             "token_form": token_form or TokenForm(),
             "new_secret": new_secret,
-            "now": timezone.now(),
+            "now": clock.now(),
         },
         status=status,
     )

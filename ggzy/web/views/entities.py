@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from ggzy.accounts.gate import allowed
 from ggzy.core.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
 from ggzy.registry import selectors, services
-from ggzy.registry.models import Entity, MemberRole
+from ggzy.registry.models import Entity, EntityStatus, EntityType, MemberRole
 from ggzy.web.forms import (
     ContactForm,
     DirectoryForm,
@@ -56,6 +56,28 @@ def _members(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [{**m, "role_label": labels.get(m["role"], m["role"])} for m in data.get("members", [])]
 
 
+def _change_value(key: str, value: Any) -> str | None:
+    """A recorded value as a reader understands it (``True`` → 是, ``enterprise`` → 企业法人)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if key == "entity_type":
+        return str(dict(EntityType.choices).get(value, value))
+    if key == "status":
+        return str(dict(EntityStatus.choices).get(value, value))
+    return str(value)
+
+
+def _changes(changes: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for key, pair in sorted(changes.items()):
+        old, new = (_change_value(key, v) for v in pair)
+        if old is not None or new is not None:
+            rows.append({"label": _field_label(key), "old": old, "new": new})
+    return rows
+
+
 def _field_label(key: str) -> str:
     if key in CHANGE_LABELS:
         return str(CHANGE_LABELS[key])
@@ -86,16 +108,18 @@ def directory(request: HttpRequest) -> HttpResponse:
     form = DirectoryForm(request.GET or None, regions=region_choices())
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
     entities = selectors.entity_directory(
-        q=filters.get("q", "").strip(), region=filters.get("region", ""), role=filters.get("role", "")
+        q=filters.get("q", "").strip(),
+        region=filters.get("region", ""),
+        role=filters.get("role", ""),
     )
     page = Paginator(entities, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    rows = [
-        {"entity": e, "roles": _role_labels(e.market_roles)} for e in page.object_list
-    ]
+    rows = [{"entity": e, "roles": _role_labels(e.market_roles)} for e in page.object_list]
     context = {"form": form, "page": page, "rows": rows, "query": query.urlencode()}
-    template = "web/entities/_results.html" if is_htmx_partial(request) else "web/entities/directory.html"
+    template = (
+        "web/entities/_results.html" if is_htmx_partial(request) else "web/entities/directory.html"
+    )
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -144,10 +168,7 @@ def profile(request: HttpRequest, uscc: str) -> HttpResponse:
             "version": v.version,
             "changed_at": v.changed_at,
             "changed_by": v.changed_by,
-            "changes": [
-                {"label": _field_label(k), "old": pair[0], "new": pair[1]}
-                for k, pair in sorted(v.changes.items())
-            ],
+            "changes": _changes(v.changes),
         }
         for v in selectors.entity_versions(actor=request.user, entity=entity)
     ]
@@ -288,4 +309,3 @@ def add_member(request: HttpRequest, uscc: str) -> HttpResponse:
             messages.success(request, _("成员已添加。"))
             return redirect("web:entity_edit", uscc=entity.uscc)
     return _render_edit(request, entity, member_form=form)
-

@@ -1,0 +1,153 @@
+"""Shared helpers for the API, registry and accounts tests: a JSON client, the error-shape check,
+a fingerprint of everything a refused request must leave alone, and a fast Argon2."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+from django.test import Client
+
+from ggzy.accounts.models import ApiToken, User, UserRole
+from ggzy.core.models import CalendarDay
+from ggzy.ledger.models import Event
+from ggzy.registry import services as registry
+from ggzy.registry.models import ContactPerson, Entity, EntityVersion, Membership, Qualification
+from tests.conftest import uscc
+
+ERROR_KEYS = {"code", "message", "detail"}
+
+# Everything a refused request must leave exactly as it was.
+GUARDED_MODELS: tuple[type[models.Model], ...] = (
+    Event,
+    Entity,
+    EntityVersion,
+    User,
+    UserRole,
+    ApiToken,
+    Qualification,
+    ContactPerson,
+    Membership,
+    CalendarDay,
+)
+# Bookkeeping that legitimately moves on a refused request (sign-in counters, token last use).
+_VOLATILE_COLUMNS = {"last_login", "failed_logins", "locked_until", "last_used_at"}
+
+Response = Any  # django.test's response: HttpResponse plus .json()
+
+
+def db_state() -> dict[str, list[tuple[tuple[str, Any], ...]]]:
+    """Every row of every guarded table, so 'nothing changed' also covers updates in place."""
+    return {
+        model._meta.label: [
+            tuple(sorted((k, v) for k, v in row.items() if k not in _VOLATILE_COLUMNS))
+            for row in model.objects.order_by("pk").values()
+        ]
+        for model in GUARDED_MODELS
+    }
+
+
+def event_types_since(seq: int) -> list[str]:
+    return list(
+        Event.objects.filter(seq__gt=seq).order_by("seq").values_list("event_type", flat=True)
+    )
+
+
+def last_seq() -> int:
+    return Event.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+
+
+def assert_error(response: Response, status: int, code: str | None = None) -> dict[str, Any]:
+    """The one error shape: exactly ``code``, ``message``, ``detail``; returns the body."""
+    assert response.status_code == status, (response.status_code, response.content[:500])
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == ERROR_KEYS, body
+    assert isinstance(body["code"], str) and body["code"]
+    assert isinstance(body["message"], str) and body["message"]
+    if code is not None:
+        assert body["code"] == code, body
+    return body
+
+
+@dataclass
+class ApiClient:
+    """A Django test client speaking JSON, optionally with a bearer token."""
+
+    client: Client
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        token: str | None = None,
+        raw: str | bytes | None = None,
+        content_type: str = "application/json",
+        query: dict[str, str] | None = None,
+    ) -> Response:
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token is not None else {}
+        data: str | bytes | None = raw if raw is not None else None
+        if data is None and body is not None:
+            data = json.dumps(body)
+        handler = getattr(self.client, method.lower())
+        if method.upper() in ("GET", "HEAD"):
+            return handler(path, query or {}, **headers)
+        if query:
+            from urllib.parse import urlencode
+
+            path = f"{path}?{urlencode(query)}"
+        if data is None:
+            return handler(path, **headers)
+        return handler(path, data, content_type=content_type, **headers)
+
+
+def api_client(**kwargs: Any) -> ApiClient:
+    return ApiClient(Client(**kwargs))
+
+
+def entity_payload(n: int, **overrides: Any) -> dict[str, Any]:
+    """A complete, valid registration as the API takes it (region 320100 must exist)."""
+    payload: dict[str, Any] = {
+        "uscc": uscc(n),
+        "name": f"南京第{n}建设有限公司",
+        "entity_type": "enterprise",
+        "legal_representative": "王建国",
+        "address": "南京市玄武区中山路1号",
+        "region": "320100",
+        "is_bidder": True,
+        "legal_representative_id": "11010519491231002X",
+        "registered_capital": "5000000.00",
+        "bank_name": "中国银行南京分行",
+        "bank_account": "6217 0000 0000 0000",
+        "contacts": [{"name": "李四", "phone": "025-88880000", "title": "经理"}],
+        "qualifications": [
+            {
+                "qualification_type": "建筑工程施工总承包",
+                "issuer": "江苏省住房和城乡建设厅",
+                "number": f"D2320{n:05d}",
+                "grade": "一级",
+            }
+        ],
+    }
+    payload.update(overrides)
+    return payload
+
+
+def entity_data(n: int, **overrides: Any) -> registry.EntityData:
+    """The same registration as :func:`entity_payload`, for calling the service directly."""
+    data = entity_payload(n, **overrides)
+    if isinstance(data["registered_capital"], str):
+        data["registered_capital"] = Decimal(data["registered_capital"])
+    data["contacts"] = [registry.ContactData(**c) for c in data["contacts"]]
+    data["qualifications"] = [registry.QualificationData(**q) for q in data["qualifications"]]
+    return registry.EntityData(**data)
+
+
+def register(actor: User, n: int, **overrides: Any) -> Entity:
+    return registry.register_entity(actor=actor, data=entity_data(n, **overrides))
+
