@@ -35,7 +35,6 @@ def _test_settings(settings, tmp_path_factory):  # type: ignore[no-untyped-def]
     settings.GGZY_LEDGER_KEY = tmp_path_factory.getbasetemp() / "ledger-signing.pem"
 
 
-
 @pytest.fixture(autouse=True)
 def _cheap_argon2(monkeypatch):  # type: ignore[no-untyped-def]
     """Still Argon2, the configured hasher, with test-sized parameters so fixtures are quick."""

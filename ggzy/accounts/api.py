@@ -7,13 +7,14 @@ from typing import Literal
 
 from django.contrib.auth import login, logout
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 from pydantic import Field
 
 from ggzy.accounts import services
 from ggzy.accounts.models import User
+from ggzy.accounts.selectors import tokens_for
 from ggzy.api import PUBLIC
-from ggzy.core.schemas import ErrorOut, OkOut, StrictSchema
+from ggzy.core.schemas import EMAIL_PATTERN, ErrorOut, OkOut, StrictSchema
 
 router = Router(tags=["auth"])
 
@@ -71,7 +72,7 @@ class SignupIn(StrictSchema):
     password: str = Field(..., min_length=8, max_length=256)
     display_name: str = Field(..., min_length=1, max_length=60)
     role: Literal["bidder", "tenderer", "agent"]
-    email: str = Field("", max_length=254)
+    email: str = Field("", max_length=254, pattern=EMAIL_PATTERN)
     phone: str = Field("", max_length=20)
 
 
@@ -87,7 +88,7 @@ def api_signup(request: HttpRequest, payload: SignupIn) -> object:
         email=payload.email,
         phone=payload.phone,
     )
-    return 201, _me(user)
+    return Status(201, _me(user))
 
 
 @router.get("me", response={200: MeOut, 401: ErrorOut})
@@ -125,12 +126,12 @@ def _token(t: object) -> dict[str, object]:
 def api_issue_token(request: HttpRequest, payload: TokenIn) -> object:
     """Issue an API token. The secret is in this answer only; store it now."""
     token, secret = services.issue_token(actor=request.auth, name=payload.name, days=payload.days)  # type: ignore[attr-defined]
-    return 201, {**_token(token), "secret": secret}
+    return Status(201, {**_token(token), "secret": secret})
 
 
 @router.get("tokens", response={200: list[TokenOut], 401: ErrorOut})
 def api_list_tokens(request: HttpRequest) -> object:
-    return [_token(t) for t in request.auth.api_tokens.order_by("-created_at")]  # type: ignore[attr-defined]
+    return [_token(t) for t in tokens_for(request.auth)]  # type: ignore[attr-defined]
 
 
 @router.delete("tokens/{int:token_id}", response={200: OkOut, 401: ErrorOut, 404: ErrorOut})

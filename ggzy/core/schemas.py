@@ -18,3 +18,7 @@ class ErrorOut(Schema):
 
 class OkOut(Schema):
     ok: bool = True
+
+
+# Empty, or one @ with a dotted domain: enough to catch typos without refusing real addresses.
+EMAIL_PATTERN = r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"

@@ -7,11 +7,11 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from pydantic import Field
 
 from ggzy.api import PUBLIC
-from ggzy.core.schemas import ErrorOut, OkOut, StrictSchema
+from ggzy.core.schemas import EMAIL_PATTERN, ErrorOut, OkOut, StrictSchema
 from ggzy.registry import selectors, services
 from ggzy.registry.models import EntityType
 
@@ -27,7 +27,7 @@ class ContactIn(StrictSchema):
     name: str = Field(..., min_length=1, max_length=60)
     phone: str = Field(..., min_length=5, max_length=20, pattern=r"^[0-9+\-() ]+$")
     title: str = Field("", max_length=60)
-    email: str = Field("", max_length=254)
+    email: str = Field("", max_length=254, pattern=EMAIL_PATTERN)
 
 
 class QualificationIn(StrictSchema):
@@ -184,7 +184,7 @@ def register(request: HttpRequest, payload: EntityIn) -> object:
     data["contacts"] = [services.ContactData(**c) for c in data["contacts"]]
     data["qualifications"] = [services.QualificationData(**q) for q in data["qualifications"]]
     entity = services.register_entity(actor=request.auth, data=services.EntityData(**data))  # type: ignore[attr-defined]
-    return 201, selectors.private_view(entity)
+    return Status(201, selectors.private_view(entity))
 
 
 # exclude_unset: the private keys are left out of the public view, not sent as null.
@@ -239,7 +239,7 @@ def add_qualification(request: HttpRequest, uscc: str, payload: QualificationIn)
     q = services.add_qualification(
         actor=request.auth, entity=entity, data=services.QualificationData(**payload.dict())
     )  # type: ignore[attr-defined]
-    return 201, selectors.qualification_view(q)
+    return Status(201, selectors.qualification_view(q))
 
 
 @router.delete(
@@ -263,7 +263,9 @@ def add_contact(request: HttpRequest, uscc: str, payload: ContactIn) -> object:
     c = services.add_contact(
         actor=request.auth, entity=entity, data=services.ContactData(**payload.dict())
     )  # type: ignore[attr-defined]
-    return 201, {"id": c.pk, "name": c.name, "title": c.title, "phone": c.phone, "email": c.email}
+    return Status(
+        201, {"id": c.pk, "name": c.name, "title": c.title, "phone": c.phone, "email": c.email}
+    )
 
 
 class MemberIn(StrictSchema):
@@ -287,7 +289,9 @@ def add_member(request: HttpRequest, uscc: str, payload: MemberIn) -> object:
     m = services.add_member(
         actor=request.auth, entity=entity, username=payload.username, role=payload.role
     )  # type: ignore[attr-defined]
-    return 201, {"username": m.user.username, "display_name": m.user.display_name, "role": m.role}
+    return Status(
+        201, {"username": m.user.username, "display_name": m.user.display_name, "role": m.role}
+    )
 
 
 class StatusIn(StrictSchema):

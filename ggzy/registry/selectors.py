@@ -10,7 +10,7 @@ from ggzy.accounts.gate import allowed
 from ggzy.core import clock
 from ggzy.core.errors import NotFound
 from ggzy.core.identifiers import IdentifierError, validate_uscc
-from ggzy.registry.models import Entity, EntityStatus, EntityVersion, Qualification
+from ggzy.registry.models import Entity, EntityStatus, EntityVersion, Qualification, Region
 
 
 def entity_directory(*, q: str = "", region: str = "", role: str = "") -> QuerySet[Entity]:
@@ -127,3 +127,12 @@ def procedure_snapshot(entity: Entity) -> dict[str, Any]:
     data = private_view(entity)
     data.pop("members", None)
     return data
+
+
+def can_manage_members(actor: Any, entity: Entity) -> bool:
+    return allowed(actor, "entity.manage_members", entity)
+
+
+def regions() -> list[tuple[str, str, str | None]]:
+    """Every administrative division as (code, name, parent code), in code order."""
+    return list(Region.objects.order_by("code").values_list("code", "name", "parent_id"))

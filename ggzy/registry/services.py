@@ -17,6 +17,7 @@ from ggzy.core.identifiers import validate_region_code, validate_resident_id, va
 from ggzy.core.money import yuan
 from ggzy.ledger.context import actor_ref
 from ggzy.ledger.services import append_event
+from ggzy.registry import states
 from ggzy.registry.models import (
     ContactPerson,
     Entity,
@@ -342,6 +343,12 @@ def set_entity_status(*, actor: User, entity: Entity, status: str, reason: str) 
         locked = Entity.objects.select_for_update().get(pk=entity.pk)
         if locked.status == status:
             return locked
+        if not states.can_move(locked.status, status):
+            raise Conflict(
+                "当前状态下不能执行该变更",
+                code="bad_transition",
+                detail={"from": locked.status, "to": status},
+            )
         _bump(
             actor,
             locked,

@@ -150,4 +150,3 @@ def entity_data(n: int, **overrides: Any) -> registry.EntityData:
 
 def register(actor: User, n: int, **overrides: Any) -> Entity:
     return registry.register_entity(actor=actor, data=entity_data(n, **overrides))
-

@@ -420,3 +420,22 @@ def test_a_form_with_too_many_fields_is_400_not_500(world: World) -> None:
     )
     assert_error(r, 400, "bad_request")
     assert db_state() == before
+
+
+@pytest.mark.django_db
+def test_signup_refuses_a_malformed_email() -> None:
+    from tests.api.support import api_client
+
+    response = api_client().call(
+        "POST",
+        "/api/v1/auth/signup",
+        {
+            "username": "newbie",
+            "password": "Correct-Horse-9!",
+            "display_name": "新人",
+            "role": "bidder",
+            "email": "nope",
+        },
+    )
+    assert response.status_code == 422
+    assert set(response.json()) == {"code", "message", "detail"}

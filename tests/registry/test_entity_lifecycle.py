@@ -234,3 +234,10 @@ def test_the_directory_filters_by_name_uscc_region_and_role(bidder) -> None:  # 
     assert names(q=uscc(2).lower()) == ["南京市政府采购中心"]
     assert sorted(names(region="320000")) == sorted(names(region="320100")) == sorted(names())
     assert names(region="440300") == []
+
+
+def test_status_moves_only_through_the_transition_table() -> None:
+    from ggzy.registry.states import can_move
+
+    assert can_move("active", "suspended") and can_move("suspended", "active")
+    assert not can_move("active", "active") and not can_move("suspended", "retired")

@@ -301,3 +301,10 @@ def test_language_switch_sets_the_cookie(db) -> None:  # type: ignore[no-untyped
 
     assert response["Location"] == "/ledger/"
     assert 'lang="en"' in text(client.get("/ledger/"))
+
+
+def test_chinese_first_whatever_the_browser_asks(client, db) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response["Content-Language"] == "zh-hans"
+    client.cookies["django_language"] = "en"
+    assert client.get("/")["Content-Language"] == "en"

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ggzy.accounts import services
 from ggzy.accounts.roles import Role
+from ggzy.accounts.selectors import tokens_for
 from ggzy.core import clock
 from ggzy.core.errors import DomainError, Locked, NotAuthenticated
 from ggzy.registry.selectors import entities_for_user
@@ -99,8 +100,7 @@ def _render_me(
 ) -> HttpResponse:
     user = request.user
     roles = [Role(r).label for r in sorted(user.role_set) if r in Role.values]  # type: ignore[union-attr]
-    # Like the API's token list, read through the user's own relation: a user sees only theirs.
-    tokens = user.api_tokens.order_by("-created_at")  # type: ignore[union-attr]
+    tokens = tokens_for(user)  # type: ignore[arg-type]
     return render(
         request,
         "web/me.html",

@@ -67,12 +67,8 @@ def head_context(head: TreeHead | None) -> dict[str, Any] | None:
 
 
 def region_choices() -> list[tuple[str, str]]:
-    """Regions for filters and forms, cities indented under their province.
+    """Regions for filters and forms, cities indented under their province."""
+    from ggzy.registry.selectors import regions
 
-    Reads the model directly because the registry has no region selector yet (asked for in the
-    portal's hand-over note: ``registry.selectors.regions()``).
-    """
-    from ggzy.registry.models import Region
-
-    rows = Region.objects.order_by("code").values_list("code", "name", "parent_id")
+    rows = regions()
     return [(code, f"\u3000{name}" if parent else name) for code, name, parent in rows]

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ggzy.accounts.gate import allowed
 from ggzy.core.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
 from ggzy.registry import selectors, services
 from ggzy.registry.models import Entity, EntityStatus, EntityType, MemberRole
@@ -216,7 +215,7 @@ def _render_edit(
             "form": form or EntityEditForm(initial=_edit_initial(data), regions=region_choices()),
             "qualification_form": qualification_form or QualificationForm(prefix="qual"),
             "member_form": member_form or MemberForm(prefix="member"),
-            "can_manage_members": allowed(request.user, "entity.manage_members", entity),
+            "can_manage_members": selectors.can_manage_members(request.user, entity),
         },
     )
 
