@@ -137,6 +137,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("GGZY_MAX_BODY", 1024 * 1024))
 
 # --- OpenGGZY ---------------------------------------------------------------------------
 GGZY_LEDGER_HASH = os.environ.get("GGZY_LEDGER_HASH", "sm3")  # sm3 | sha256, fixed at genesis
+# inline: chain in the writer's transaction (SQLite, one writer at a time anyway); deferred: write a
+# pending row in the writer's transaction and chain right after commit (PostgreSQL, many writers).
+GGZY_LEDGER_MODE = os.environ.get(
+    "GGZY_LEDGER_MODE",
+    "deferred" if DATABASES["default"]["ENGINE"].endswith("postgresql") else "inline",
+)
 GGZY_LEDGER_KEY = Path(os.environ.get("GGZY_LEDGER_KEY", VAR_DIR / "keys" / "ledger-signing.pem"))
 GGZY_LOGIN_MAX_FAILURES = 5
 GGZY_LOGIN_LOCKOUT_MINUTES = 15

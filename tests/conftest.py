@@ -33,6 +33,9 @@ T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path_factory):  # type: ignore[no-untyped-def]
     settings.GGZY_LEDGER_KEY = tmp_path_factory.getbasetemp() / "ledger-signing.pem"
+    # Tests run inside a transaction that never commits, so nothing would be chained after commit:
+    # the suite runs the inline mode; tests/ledger/test_deferred.py covers the deferred one.
+    settings.GGZY_LEDGER_MODE = "inline"
 
 
 @pytest.fixture(autouse=True)

@@ -45,6 +45,7 @@ class Event(AppendOnlyModel):
     """One thing that happened on the platform, chained to the one before it."""
 
     seq = models.BigIntegerField(_("序号"), primary_key=True)
+    entry = models.BigIntegerField(_("登记号"), null=True, blank=True, unique=True)
     time_us = models.BigIntegerField(_("时间（微秒）"))
     actor = models.CharField(_("操作者"), max_length=64)
     client_addr = models.CharField(_("客户端地址"), max_length=64, blank=True)
@@ -66,6 +67,22 @@ class Event(AppendOnlyModel):
     @property
     def recorded_at(self) -> datetime:
         return EPOCH + timedelta(microseconds=self.time_us)
+
+
+class PendingEvent(models.Model):
+    """An event written in its domain transaction and not yet chained (deferred mode).
+
+    It lives here for milliseconds: the chainer turns it into an :class:`Event` right after the
+    transaction commits. ``Event.entry`` keeps its id, so the writer can find its event.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    time_us = models.BigIntegerField()
+    actor = models.CharField(max_length=64)
+    client_addr = models.CharField(max_length=64, blank=True)
+    event_type = models.CharField(max_length=80)
+    subject = models.CharField(max_length=200)
+    payload = models.TextField()
 
 
 class LedgerHead(models.Model):

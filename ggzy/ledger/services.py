@@ -6,13 +6,21 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from ggzy.core import clock
 from ggzy.ledger import signing
 from ggzy.ledger.chain import EventFields, canonical_json, chain_hash, hasher, leaf_hash, node_hash
 from ggzy.ledger.context import actor_ref, client_addr
-from ggzy.ledger.models import EPOCH, Event, LedgerHead, MerkleNode, MerkleState, TreeHead
+from ggzy.ledger.models import (
+    EPOCH,
+    Event,
+    LedgerHead,
+    MerkleNode,
+    MerkleState,
+    PendingEvent,
+    TreeHead,
+)
 
 MATERIALISE_CHUNK = 1 << 16
 
@@ -55,6 +63,14 @@ def _head_for_update() -> LedgerHead:
     return head
 
 
+def ledger_mode() -> str:
+    """``inline`` chains in the caller's transaction; ``deferred`` chains right after its commit."""
+    mode = settings.GGZY_LEDGER_MODE
+    if mode not in ("inline", "deferred"):
+        raise ValueError(f"GGZY_LEDGER_MODE must be inline or deferred, not {mode!r}")
+    return str(mode)
+
+
 def append_event(
     *,
     actor: Any,
@@ -62,46 +78,120 @@ def append_event(
     subject: str,
     payload: dict[str, Any] | None = None,
     addr: str | None = None,
-) -> Event:
-    """Append one event, chained to the last, inside the caller's transaction.
+) -> Event | PendingEvent:
+    """Record one event in the caller's transaction; it commits or rolls back with the change.
 
-    The head row is locked first (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN
-    IMMEDIATE`` holds the database write lock), so concurrent writers queue in commit order and
-    the chain can neither fork nor skip a number.
+    *inline* (the SQLite default): the head row is locked, the event is chained and the head
+    moves, all in the caller's transaction — the chain order is the commit order, and on SQLite
+    the ``BEGIN IMMEDIATE`` write lock serialises writers anyway.
+
+    *deferred* (the PostgreSQL default): the event is written as a ``PendingEvent`` in the
+    caller's transaction, and chained in order by :func:`chain_pending` as soon as the transaction
+    commits, many events per chaining transaction. Holding the head lock across every writer's
+    commit would serialise the disk flushes of all writers (≈ 250 events/s with 8 writers on the
+    bench machine); chaining after commit keeps the chain gap-free and fork-free while writers
+    commit in parallel.
     """
-    body = canonical_json(_plain(payload or {}))
-    with transaction.atomic():
+    body = canonical_json(_plain(payload or {})).decode()
+    entry = PendingEvent(
+        time_us=_time_us(),
+        actor=actor_ref(actor)[:64],
+        client_addr=(addr if addr is not None else client_addr())[:64],
+        event_type=event_type[:80],
+        subject=subject[:200],
+        payload=body,
+    )
+    # savepoint=False: no SAVEPOINT round trips inside the caller's transaction; an error here
+    # must abort the caller's change anyway.
+    with transaction.atomic(savepoint=False):
+        if ledger_mode() == "deferred":
+            entry.save()
+            transaction.on_commit(chain_pending, robust=True)
+            return entry
         head = _head_for_update()
-        if not head.alg:
-            head.alg = settings.GGZY_LEDGER_HASH
-        h = hasher(head.alg)
-        fields = EventFields(
-            seq=head.size + 1,
-            time_us=_time_us(),
-            actor=actor_ref(actor)[:64],
-            addr=(addr if addr is not None else client_addr())[:64],
-            type=event_type[:80],
-            subject=subject[:200],
-            payload_digest=h(body).hex(),
-        )
-        digest = chain_hash(h, bytes.fromhex(head.last_hash), fields)
-        event = Event(
-            seq=fields.seq,
-            time_us=fields.time_us,
-            actor=fields.actor,
-            client_addr=fields.addr,
-            event_type=fields.type,
-            subject=fields.subject,
-            payload=body.decode(),
-            payload_digest=fields.payload_digest,
-            prev_hash=head.last_hash,
-            hash=digest.hex(),
-        )
+        (event,) = _chain(head, [entry])
         event.save()
-        head.size = fields.seq
-        head.last_hash = event.hash
-        head.save(update_fields=["size", "last_hash", "alg"])
+        _move_head(head, event)
     return event
+
+
+def _chain(head: LedgerHead, entries: list[PendingEvent]) -> list[Event]:
+    """Chain ``entries`` after ``head`` (locked by the caller) and return the new events."""
+    if not head.alg:
+        head.alg = settings.GGZY_LEDGER_HASH
+    h = hasher(head.alg)
+    prev_hex = head.last_hash
+    prev = bytes.fromhex(prev_hex)
+    seq = head.size
+    events = []
+    for entry in entries:
+        seq += 1
+        fields = EventFields(
+            seq=seq,
+            time_us=entry.time_us,
+            actor=entry.actor,
+            addr=entry.client_addr,
+            type=entry.event_type,
+            subject=entry.subject,
+            payload_digest=h(entry.payload.encode()).hex(),
+        )
+        digest = chain_hash(h, prev, fields)
+        events.append(
+            Event(
+                seq=seq,
+                entry=entry.pk,
+                time_us=fields.time_us,
+                actor=fields.actor,
+                client_addr=fields.addr,
+                event_type=fields.type,
+                subject=fields.subject,
+                payload=entry.payload,
+                payload_digest=fields.payload_digest,
+                prev_hash=prev_hex,
+                hash=digest.hex(),
+            )
+        )
+        prev, prev_hex = digest, digest.hex()
+    return events
+
+
+def _move_head(head: LedgerHead, last: Event) -> None:
+    head.size = last.seq
+    head.last_hash = last.hash
+    head.save(update_fields=["size", "last_hash", "alg"])
+
+
+PG_CHAIN_LOCK = 0x6767_7A79_6C65_6467  # "ggzyledg": the advisory lock of the chainer
+CHAIN_BATCH = 5000
+
+
+def chain_pending() -> int:
+    """Chain every committed pending event, oldest first; returns how many were chained.
+
+    Runs after each deferred writer's commit (and from ``ggzy ledger chain``, tree-head signing,
+    proofs). On PostgreSQL one process chains at a time: the others return at once, because the
+    holder looks for more pending events after each of its commits — so an event committed while
+    someone else was chaining is picked up by them. Each batch inserts the events and deletes
+    their pending rows in one transaction: chained exactly once.
+    """
+    total = 0
+    while PendingEvent.objects.exists():
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cur:
+                    cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [PG_CHAIN_LOCK])
+                    if not cur.fetchone()[0]:
+                        return total
+            head = _head_for_update()
+            entries = list(PendingEvent.objects.order_by("id")[:CHAIN_BATCH])
+            if not entries:
+                break
+            events = _chain(head, entries)
+            Event.objects.bulk_create(events)
+            PendingEvent.objects.filter(id__in=[e.pk for e in entries]).delete()
+            _move_head(head, events[-1])
+        total += len(entries)
+    return total
 
 
 def record_refusal(
@@ -189,6 +279,7 @@ def sign_tree_head(*, min_size: int = 0) -> TreeHead | None:
     """Sign a head over the whole committed ledger unless the latest signed head is current."""
     from ggzy.ledger.proofs import tree_root
 
+    chain_pending()
     size = current_size()
     latest: TreeHead | None = TreeHead.objects.order_by("-size").first()
     if size == 0:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from ggzy.ledger.models import Event
+from ggzy.ledger.models import Event, PendingEvent
 from ggzy.ledger.verify import verify_ledger
 
 WRITER = """
@@ -30,16 +30,22 @@ for i in range(int(sys.argv[2])):
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="multi-process writers need a server database"
 )
-def test_eight_writer_processes_make_one_unbroken_chain(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["deferred", "inline"])
+def test_eight_writer_processes_make_one_unbroken_chain(tmp_path: Path, mode: str) -> None:
     settings_dict = connection.settings_dict
     url = (
         f"postgres://{settings_dict['USER']}@{settings_dict['HOST'] or '127.0.0.1'}:"
         f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
     )
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "ggzy.settings"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "ggzy.settings",
+        "GGZY_LEDGER_MODE": mode,
+    }
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
-    per_writer = 150
+    per_writer = 100
     writers = [
         subprocess.Popen([sys.executable, str(script), str(w), str(per_writer)], env=env)
         for w in range(8)
@@ -50,6 +56,7 @@ def test_eight_writer_processes_make_one_unbroken_chain(tmp_path: Path) -> None:
     assert seqs == list(range(1, 8 * per_writer + 1))  # no gap, no duplicate
     report = verify_ledger()
     assert report.ok, report.as_dict()
+    assert not PendingEvent.objects.exists()
     # Every writer's own events are in its own order (commit order = chain order).
     for w in range(8):
         mine = (

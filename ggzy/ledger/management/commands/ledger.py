@@ -30,6 +30,7 @@ class Command(BaseCommand):
         k.add_argument("file")
         k.add_argument("--key", help="platform public key PEM (default: this installation's)")
         sub.add_parser("key", help="print the platform's tree-head public key (PEM)")
+        sub.add_parser("chain", help="chain pending events now (after a crash; normally automatic)")
 
     def handle(self, *args: Any, action: str, **opts: Any) -> None:
         from ggzy.ledger import offline, proofs, signing
@@ -45,6 +46,10 @@ class Command(BaseCommand):
                 self._json(proofs.inclusion_proof(opts["seq"], opts.get("tree_size")))
             elif action == "consistency":
                 self._json(proofs.consistency_proof(opts["old"], opts["new"]))
+            elif action == "chain":
+                from ggzy.ledger.services import chain_pending
+
+                self.stdout.write(f"chained {chain_pending()} pending events")
             elif action == "key":
                 self.stdout.write(signing.public_key_pem(), ending="")
             elif action == "check-proof":
