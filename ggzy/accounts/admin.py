@@ -1,8 +1,13 @@
+"""Back office for accounts: staff read users, roles and tokens; changes go through services."""
+
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from ggzy.accounts.admin_gate import GatedAdminMixin, ReadOnlyAdmin
 from ggzy.accounts.models import ApiToken, User, UserRole
 
 
@@ -12,12 +17,15 @@ class UserRoleInline(admin.TabularInline):
     readonly_fields = ("role", "granted_at")
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False  # roles are granted through the service (ledger event), e.g. the API
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False  # roles are granted through accounts.services.grant_role (a ledger event)
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(GatedAdminMixin, DjangoUserAdmin):
     list_display = (
         "username",
         "display_name",
@@ -31,12 +39,17 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.fieldsets,
         ("OpenGGZY", {"fields": ("display_name", "phone", "failed_logins", "locked_until")}),
     )
-    readonly_fields = ("failed_logins", "last_login", "date_joined")
     inlines = [UserRoleInline]
+
+    def has_add_permission(self, request: Any, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyAdmin):
     list_display = (
         "name",
         "user",
@@ -46,16 +59,4 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "last_used_at",
         "revoked_at",
     )
-    readonly_fields = (
-        "user",
-        "name",
-        "prefix",
-        "digest",
-        "created_at",
-        "expires_at",
-        "last_used_at",
-        "revoked_at",
-    )
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
+    exclude = ("digest",)

@@ -40,6 +40,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "entity.suspend": frozenset({Role.CENTER_ADMIN, Role.REGULATOR}),
     "ledger.view_payload": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
     "calendar.edit": frozenset({Role.CENTER_ADMIN}),
+    "backoffice.view": frozenset(CENTER_ROLES),
+    "region.edit": frozenset({Role.CENTER_ADMIN}),
     "accounts.manage": frozenset({Role.CENTER_ADMIN}),
     "token.issue": frozenset(Role.values),
 }

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 
+from ggzy.accounts.admin_gate import ReadOnlyAdmin
 from ggzy.registry.models import (
     ContactPerson,
     Entity,
@@ -17,7 +18,7 @@ from ggzy.registry.models import (
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(ReadOnlyAdmin):
     list_display = ("code", "name", "parent")
     search_fields = ("code", "name")
 
@@ -52,7 +53,7 @@ class VersionInline(ReadOnlyInline):
 
 
 @admin.register(Entity)
-class EntityAdmin(admin.ModelAdmin):
+class EntityAdmin(ReadOnlyAdmin):
     list_display = ("name", "uscc", "entity_type", "region", "status", "version", "registered_at")
     list_filter = ("entity_type", "status", "is_bidder", "is_tenderer", "is_agent", "region")
     search_fields = ("name", "uscc", "legal_representative")
@@ -60,9 +61,3 @@ class EntityAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: Any, obj: Any = None) -> list[str]:
         return [f.name for f in Entity._meta.fields]
-
-    def has_add_permission(self, request: Any) -> bool:
-        return False  # entities register through the portal or API (one write path)
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
