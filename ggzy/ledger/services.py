@@ -86,8 +86,8 @@ def append_event(
     the ``BEGIN IMMEDIATE`` write lock serialises writers anyway.
 
     *deferred* (the PostgreSQL default): the event is written as a ``PendingEvent`` in the
-    caller's transaction, and chained in order by :func:`chain_pending` as soon as the transaction
-    commits, many events per chaining transaction. Holding the head lock across every writer's
+    caller's transaction, and chained by :func:`chain_pending` as soon as the transaction commits,
+    before the caller's request returns, many events per chaining transaction. Holding the head lock across every writer's
     commit would serialise the disk flushes of all writers (≈ 250 events/s with 8 writers on the
     bench machine); chaining after commit keeps the chain gap-free and fork-free while writers
     commit in parallel.
@@ -106,7 +106,12 @@ def append_event(
     with transaction.atomic(savepoint=False):
         if ledger_mode() == "deferred":
             entry.save()
-            transaction.on_commit(chain_pending, robust=True)
+            entry_id = entry.pk
+
+            def chain_after_commit() -> None:
+                chain_pending(entry_id)
+
+            transaction.on_commit(chain_after_commit, robust=True)
             return entry
         head = _head_for_update()
         (event,) = _chain(head, [entry])
@@ -165,33 +170,70 @@ PG_CHAIN_LOCK = 0x6767_7A79_6C65_6467  # "ggzyledg": the advisory lock of the ch
 CHAIN_BATCH = 5000
 
 
-def chain_pending() -> int:
-    """Chain every committed pending event, oldest first; returns how many were chained.
+def chain_pending(entry_id: int | None = None) -> int:
+    """Chain the pending events committed so far, oldest first; returns how many it chained.
 
-    Runs after each deferred writer's commit (and from ``ggzy ledger chain``, tree-head signing,
-    proofs). On PostgreSQL one process chains at a time: the others return at once, because the
-    holder looks for more pending events after each of its commits — so an event committed while
-    someone else was chaining is picked up by them. Each batch inserts the events and deletes
-    their pending rows in one transaction: chained exactly once.
+    Each deferred writer calls this right after its commit with its own entry id, and its event is
+    in the chain when the call returns. One chainer at a time holds the chain lock (a
+    transaction-level advisory lock on PostgreSQL; SQLite's write lock) and chains, in one
+    transaction and one disk flush, everything committed before it looked. A writer that finds
+    the lock taken waits for that holder to finish (a shared lock: all waiters wake together) and
+    looks once more: the holder usually took its event along; if not, it tries the lock again, and
+    if someone else got there first, that chainer took the lock after this writer's commit and so
+    sees its event. Writers never queue behind each other's turns, so under load the batches grow
+    the way group commit does. Inserting the events and deleting their pending rows in one
+    transaction chains every event exactly once.
     """
     total = 0
-    while PendingEvent.objects.exists():
+    waited = False
+    while True:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cur:
-                    cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [PG_CHAIN_LOCK])
-                    if not cur.fetchone()[0]:
-                        return total
-            head = _head_for_update()
-            entries = list(PendingEvent.objects.order_by("id")[:CHAIN_BATCH])
-            if not entries:
-                break
-            events = _chain(head, entries)
-            Event.objects.bulk_create(events)
-            PendingEvent.objects.filter(id__in=[e.pk for e in entries]).delete()
-            _move_head(head, events[-1])
-        total += len(entries)
-    return total
+            holding = _take_chain_lock()
+            if holding:
+                chained = _chain_batch()
+                total += chained
+        if holding:
+            if chained < CHAIN_BATCH:
+                return total
+            continue  # a backlog: keep going
+        if waited or entry_id is None or not _is_pending(entry_id):
+            return total
+        _wait_for_chainer()
+        waited = True
+        if not _is_pending(entry_id):
+            return total
+
+
+def _is_pending(entry_id: int) -> bool:
+    return PendingEvent.objects.filter(pk=entry_id).exists()
+
+
+def _take_chain_lock() -> bool:
+    if connection.vendor != "postgresql":
+        return True  # SQLite: the transaction already holds the database write lock
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [PG_CHAIN_LOCK])
+        return bool(cur.fetchone()[0])
+
+
+def _wait_for_chainer() -> None:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT pg_advisory_lock_shared(%s), pg_advisory_unlock_shared(%s)",
+            [PG_CHAIN_LOCK, PG_CHAIN_LOCK],
+        )
+
+
+def _chain_batch() -> int:
+    entries = list(PendingEvent.objects.order_by("id")[:CHAIN_BATCH])
+    if not entries:
+        return 0
+    head = _head_for_update()
+    events = _chain(head, entries)
+    Event.objects.bulk_create(events)
+    PendingEvent.objects.filter(id__in=[e.pk for e in entries]).delete()
+    _move_head(head, events[-1])
+    return len(entries)
 
 
 def record_refusal(
