@@ -15,7 +15,7 @@ from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
 
 from ggzy import __version__
-from ggzy.core.errors import DomainError, ValidationFailed
+from ggzy.core.errors import DomainError, UnsupportedMediaType, ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,13 @@ class StrictParser(Parser):
     """The default JSON and query-string parser, refusing NUL characters anywhere in them."""
 
     def parse_body(self, request: HttpRequest) -> Any:
+        # JSON only: a cross-site <form enctype="text/plain"> must not be able to post a body
+        # the API would parse (login CSRF), since forms cannot send application/json.
+        if request.body and request.content_type != "application/json":
+            raise UnsupportedMediaType(
+                "请求体须为 application/json (JSON bodies only)",
+                detail={"content_type": request.content_type},
+            )
         data = super().parse_body(request)
         _refuse_nul(data)
         return data

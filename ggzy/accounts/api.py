@@ -13,7 +13,7 @@ from pydantic import Field
 from ggzy.accounts import services
 from ggzy.accounts.models import User
 from ggzy.accounts.selectors import tokens_for
-from ggzy.api import PUBLIC
+from ggzy.api import PUBLIC, session_auth
 from ggzy.core.schemas import EMAIL_PATTERN, ErrorOut, OkOut, StrictSchema
 
 router = Router(tags=["auth"])
@@ -122,7 +122,12 @@ def _token(t: object) -> dict[str, object]:
     }
 
 
-@router.post("tokens", response={201: NewTokenOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut})
+# Only a signed-in person issues tokens: a leaked token must not be able to mint longer-lived ones.
+@router.post(
+    "tokens",
+    response={201: NewTokenOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    auth=session_auth,
+)
 def api_issue_token(request: HttpRequest, payload: TokenIn) -> object:
     """Issue an API token. The secret is in this answer only; store it now."""
     token, secret = services.issue_token(actor=request.auth, name=payload.name, days=payload.days)  # type: ignore[attr-defined]

@@ -46,7 +46,11 @@ def create_user(
     check_password: bool = True,
 ) -> User:
     """Create a user with platform roles. ``actor`` is center admin, or ``system`` (sign-up, demo)."""
-    if actor != "system" and not isinstance(actor, str):
+    if isinstance(actor, str):
+        # Internal callers only (sign-up, demo, tests) name themselves ``system:…``.
+        if not actor.startswith("system:"):
+            raise ValueError(f"a string actor must be system:…, not {actor!r}")
+    else:
         require(actor, "accounts.manage")
     unknown = [r for r in roles if r not in Role.values]
     if unknown:

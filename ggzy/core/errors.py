@@ -52,3 +52,8 @@ class Conflict(DomainError):
 class Locked(DomainError):
     status = 423
     code = "locked"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"

@@ -31,6 +31,11 @@ class IdentifierError(ValidationFailed):
         self.check = check
 
 
+def _ascii_digits(value: str) -> bool:
+    """``str.isdigit`` also accepts '²' and other scripts' digits; identifiers are ASCII."""
+    return value.isascii() and value.isdigit()
+
+
 def _normalise(value: str) -> str:
     return value.strip().upper().replace(" ", "")
 
@@ -63,7 +68,7 @@ def validate_uscc(value: str) -> str:
             "registration_authority",
             f"第1位登记管理部门代码 {code[0]} 无效 (bad authority code)",
         )
-    if not code[2:8].isdigit():
+    if not _ascii_digits(code[2:8]):
         raise IdentifierError(
             "uscc",
             "region",
@@ -93,7 +98,7 @@ def validate_resident_id(value: str) -> str:
             "length",
             f"身份证号码应为18位，实际为{len(number)}位 (must have 18 characters)",
         )
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not _ascii_digits(number[:17]) or not (_ascii_digits(number[17]) or number[17] == "X"):
         raise IdentifierError(
             "resident_id",
             "alphabet",
@@ -125,7 +130,7 @@ def make_resident_id(first17: str) -> str:
     )
 
 
-REGION_RE = re.compile(r"^\d{6}$")
+REGION_RE = re.compile(r"^[0-9]{6}$")
 
 
 def validate_region_code(value: str) -> str:
@@ -150,7 +155,7 @@ TRADING_CATEGORY_CODES = {
     "QT": "其他",
 }
 TRADING_CODE_RE = re.compile(
-    r"^(?P<region>\d{6})(?P<year>\d{4})(?P<category>[A-Z]{2})(?P<seq>\d{6})$"
+    r"^(?P<region>[0-9]{6})(?P<year>[0-9]{4})(?P<category>[A-Z]{2})(?P<seq>[0-9]{6})$"
 )
 
 

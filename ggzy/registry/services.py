@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -11,6 +12,7 @@ from django.db import IntegrityError, transaction
 
 from ggzy.accounts.gate import require
 from ggzy.accounts.models import User
+from ggzy.accounts.roles import MARKET_ROLES
 from ggzy.core import clock
 from ggzy.core.errors import Conflict, NotFound, ValidationFailed
 from ggzy.core.identifiers import validate_region_code, validate_resident_id, validate_uscc
@@ -127,7 +129,7 @@ def _clean_fields(values: dict[str, Any]) -> dict[str, Any]:
         if (
             key == "bank_account"
             and value
-            and not value.replace(" ", "").replace("-", "").isdigit()
+            and not re.fullmatch(r"[0-9]+", value.replace(" ", "").replace("-", ""))
         ):
             raise ValidationFailed(
                 "银行账号只能包含数字", code="bad_bank_account", detail={"field": key}
@@ -168,6 +170,9 @@ def register_entity(*, actor: User, data: EntityData) -> Entity:
     if not (values["is_bidder"] or values["is_tenderer"] or values["is_agent"]):
         raise ValidationFailed("请至少选择一种市场角色", code="no_market_role")
     qualifications = [_clean_qualification(q) for q in data.qualifications]
+    keys = [(q.qualification_type.strip(), q.number.strip()) for q in qualifications]
+    if len(set(keys)) != len(keys):
+        raise ValidationFailed("同一资质证书填写了两次", code="duplicate_qualification")
     now = clock.now()
     try:
         with transaction.atomic():
@@ -316,7 +321,13 @@ def add_member(*, actor: User, entity: Entity, username: str, role: str) -> Memb
     require(actor, "entity.manage_members", entity)
     if role not in MemberRole.values:
         raise ValidationFailed("未知的成员身份", code="bad_member_role")
-    user = User.objects.filter(username=username, is_active=True).first()
+    # Only market participants can be members; staff and experts look like unknown names, so the
+    # form cannot be used to find out who they are.
+    user = (
+        User.objects.filter(username=username, is_active=True, roles__role__in=MARKET_ROLES)
+        .distinct()
+        .first()
+    )
     if user is None:
         raise NotFound("用户不存在", code="user_not_found")
     try:

@@ -102,7 +102,7 @@ class SignupForm(forms.Form):
     password_confirm = forms.CharField(
         label=_("确认密码"), max_length=256, strip=False, widget=forms.PasswordInput
     )
-    email = forms.EmailField(label=_("邮箱"), required=False)
+    email = forms.EmailField(label=_("邮箱"), required=False, max_length=254)
     phone = forms.CharField(label=_("手机"), max_length=20, required=False)
 
     def clean(self) -> dict[str, Any]:
@@ -196,7 +196,7 @@ class ContactForm(forms.Form):
     name = forms.CharField(label=_("联系人姓名"), max_length=60)
     title = forms.CharField(label=_("职务"), max_length=60, required=False)
     phone = forms.CharField(label=_("联系电话"), max_length=20)
-    email = forms.EmailField(label=_("邮箱"), required=False)
+    email = forms.EmailField(label=_("邮箱"), required=False, max_length=254)
 
     def data_object(self) -> ContactData:
         return ContactData(**self.cleaned_data)

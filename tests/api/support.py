@@ -20,6 +20,19 @@ from tests.conftest import uscc
 
 ERROR_KEYS = {"code", "message", "detail"}
 
+
+def _session_only_operations() -> set[tuple[str, str]]:
+    """(METHOD, path) of operations a bearer token may not call, read from the OpenAPI schema."""
+    from ggzy.api import api
+
+    out = set()
+    for path, ops in api.get_openapi_schema()["paths"].items():
+        for method, op in ops.items():
+            if op.get("security") == [{"SessionAuth": []}]:
+                out.add((method.upper(), path))
+    return out
+
+
 # Everything a refused request must leave exactly as it was.
 GUARDED_MODELS: tuple[type[models.Model], ...] = (
     Event,
@@ -91,10 +104,19 @@ class ApiClient:
         query: dict[str, str] | None = None,
     ) -> Response:
         headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token is not None else {}
+        client = self.client
+        if token is not None and (method.upper(), path) in _session_only_operations():
+            # Tokens cannot reach these (e.g. issuing tokens): act as the token's owner, signed in.
+            from ggzy.accounts.services import user_for_token
+
+            owner = user_for_token(token)
+            if owner is not None:
+                client, headers = Client(), {}
+                client.force_login(owner)
         data: str | bytes | None = raw if raw is not None else None
         if data is None and body is not None:
             data = json.dumps(body)
-        handler = getattr(self.client, method.lower())
+        handler = getattr(client, method.lower())
         if method.upper() in ("GET", "HEAD"):
             return handler(path, query or {}, **headers)
         if query:

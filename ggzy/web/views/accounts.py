@@ -136,7 +136,9 @@ def issue_token(request: HttpRequest) -> HttpResponse:
             show_error(exc, form)
         else:
             # The secret is shown in this answer only (never stored, never redirected through).
-            return _render_me(request, new_secret=secret)
+            response = _render_me(request, new_secret=secret)
+            response["Cache-Control"] = "no-store"
+            return response
     return _render_me(request, token_form=form)
 
 
