@@ -143,6 +143,7 @@ GGZY_LEDGER_MODE = os.environ.get(
     "GGZY_LEDGER_MODE",
     "deferred" if DATABASES["default"]["ENGINE"].endswith("postgresql") else "inline",
 )
+GGZY_LEDGER_HEAD_INTERVAL = int(os.environ.get("GGZY_LEDGER_HEAD_INTERVAL", "10"))  # seconds
 GGZY_LEDGER_KEY = Path(os.environ.get("GGZY_LEDGER_KEY", VAR_DIR / "keys" / "ledger-signing.pem"))
 GGZY_LOGIN_MAX_FAILURES = 5
 GGZY_LOGIN_LOCKOUT_MINUTES = 15

@@ -94,10 +94,19 @@ def check_consistency(proof: dict[str, Any], public_key_pem: str | None = None) 
     )
     if not ok:
         raise ProofInvalid("the new tree does not extend the old one")
-    if public_key_pem is not None:
-        for key in ("old_tree_head", "new_tree_head"):
-            if proof.get(key):
-                check_tree_head_signature(proof[key], public_key_pem)
+    # The Merkle check only relates the two roots in the proof; the signed heads are what tie
+    # those roots to what the platform committed to. Both must be present and must match.
+    for key, size, root in (
+        ("old_tree_head", proof["old_size"], proof["old_root"]),
+        ("new_tree_head", proof["new_size"], proof["new_root"]),
+    ):
+        head = proof.get(key)
+        if not head:
+            raise ProofInvalid(f"{key} is missing: compare the root with a tree head you kept")
+        if head["size"] != size or head["root"] != root:
+            raise ProofInvalid(f"{key} does not match the proof's size and root")
+        if public_key_pem is not None:
+            check_tree_head_signature(head, public_key_pem)
 
 
 def check(proof: dict[str, Any], public_key_pem: str | None = None) -> str:
@@ -122,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     key = Path(args.key).read_text(encoding="utf-8") if args.key else None
     try:
         print("OK:", check(json.loads(text), key))
+        if key is None:
+            print("WARNING: tree-head signature NOT checked (pass --key)", file=sys.stderr)
     except (ProofInvalid, KeyError, ValueError, TypeError) as exc:
         print("INVALID:", exc, file=sys.stderr)
         return 1

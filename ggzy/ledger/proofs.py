@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
 
+from ggzy.core import clock
 from ggzy.core.errors import NotFound, ValidationFailed
 from ggzy.ledger import merkle
 from ggzy.ledger.chain import hasher, leaf_hash
-from ggzy.ledger.models import Event, MerkleNode, TreeHead
-from ggzy.ledger.services import ledger_alg, materialise, sign_tree_head
+from ggzy.ledger.models import EPOCH, Event, MerkleNode, TreeHead
+from ggzy.ledger.services import current_size, ledger_alg, materialise, sign_tree_head
 
 
 def fetch_nodes(needed: set[merkle.Node]) -> dict[merkle.Node, bytes]:
@@ -59,7 +61,17 @@ def tree_head_json(head: TreeHead) -> dict[str, Any]:
 
 
 def latest_tree_head() -> TreeHead | None:
-    """The newest signed head, signing a fresh one if the ledger has grown since."""
+    """The newest signed head for pages and the public API.
+
+    A read signs a fresh head only when the ledger has grown and the newest head is older than
+    ``GGZY_LEDGER_HEAD_INTERVAL`` seconds, so reading pages does not turn into one signature (and
+    one write) per event. Proofs of a newer event still get a head that covers it (``_head_for``).
+    """
+    latest: TreeHead | None = TreeHead.objects.order_by("-size").first()
+    if latest is not None:
+        age_s = (clock.now() - EPOCH).total_seconds() - latest.time_us / 1e6
+        if age_s < settings.GGZY_LEDGER_HEAD_INTERVAL or latest.size >= current_size():
+            return latest
     return sign_tree_head()
 
 
@@ -107,7 +119,9 @@ def consistency_proof(old: int, new: int) -> dict[str, Any]:
     if not 0 < old <= new:
         raise ValidationFailed("需要 0 < 旧树大小 ≤ 新树大小", code="bad_tree_sizes")
     new_head = _head_for(new, at_least=new)
-    old_head = TreeHead.objects.filter(size=old).first()
+    old_head: TreeHead | None = TreeHead.objects.filter(size=old).first()
+    if old_head is None:
+        raise NotFound(f"没有大小为 {old} 的签名树头", code="tree_head_not_found")
     h = hasher(new_head.alg)
     ranges = merkle.consistency_ranges(old, new)
     path = merkle.hashes_for(h, ranges, fetch_nodes(merkle.nodes_for(ranges)))
@@ -116,10 +130,10 @@ def consistency_proof(old: int, new: int) -> dict[str, Any]:
         "alg": new_head.alg,
         "old_size": old,
         "new_size": new,
-        "old_root": old_head.root if old_head else tree_root(old).hex(),
+        "old_root": old_head.root,
         "new_root": new_head.root,
         "proof": [x.hex() for x in path],
-        "old_tree_head": tree_head_json(old_head) if old_head else None,
+        "old_tree_head": tree_head_json(old_head),
         "new_tree_head": tree_head_json(new_head),
     }
 

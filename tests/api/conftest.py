@@ -9,6 +9,7 @@ import pytest
 from ggzy.accounts.models import ApiToken, User
 from ggzy.accounts.roles import Role
 from ggzy.accounts.services import issue_token
+from ggzy.ledger.services import sign_tree_head
 from ggzy.registry.models import Entity, Qualification
 from tests.api.support import ApiClient, api_client, register
 from tests.conftest import make_user
@@ -32,6 +33,7 @@ def http() -> ApiClient:
 @pytest.fixture
 def world(region, frozen_clock) -> World:  # type: ignore[no-untyped-def]
     omni = make_user("omni", *Role.values)
+    sign_tree_head()  # an early signed head, for consistency proofs from it
     _, secret = issue_token(actor=omni, name="omni")
     spare, _ = issue_token(actor=omni, name="spare")
     candidate = make_user("candidate", Role.BIDDER)

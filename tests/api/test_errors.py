@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from ggzy.api import api as ninja_api
+from ggzy.ledger.models import TreeHead
 from tests.api.conftest import World
 from tests.api.support import (
     ApiClient,
@@ -120,7 +121,7 @@ def _valid_query(op: Operation) -> dict[str, str]:
         "start": "2026-11-23",
         "end": "2026-12-01",
         "days": "5",
-        "old": "1",
+        "old": str(TreeHead.objects.order_by("size").values_list("size", flat=True).first()),
         "new": str(last_seq()),
     }
     return {p["name"]: values[p["name"]] for p in op.params("query") if p.get("required")}

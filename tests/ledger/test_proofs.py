@@ -56,11 +56,28 @@ def test_proofs_against_an_older_signed_head() -> None:
         offline.check_consistency(proof)
 
 
-def test_consistency_between_all_sizes() -> None:
-    fill(13)
-    sign_tree_head()
+def test_consistency_between_every_pair_of_signed_heads() -> None:
+    for n in range(1, 14):
+        fill(1, start=n)
+        sign_tree_head()
+    key = signing.public_key_pem()
     for old in range(1, 14):
-        offline.check_consistency(proofs.consistency_proof(old, 13))
+        for new in range(old, 14):
+            offline.check_consistency(proofs.consistency_proof(old, new), key)
+
+
+def test_a_consistency_proof_must_match_its_signed_heads() -> None:
+    for count in (4, 2, 3):  # signed heads at sizes 4, 6 and 9
+        fill(count, start=count * 10)
+        sign_tree_head()
+    genuine = proofs.consistency_proof(4, 9)
+    forged = json.loads(json.dumps(genuine))
+    forged["new_tree_head"] = proofs.consistency_proof(4, 6)["new_tree_head"]
+    with pytest.raises(offline.ProofInvalid, match="does not match"):
+        offline.check_consistency(forged, signing.public_key_pem())
+    del forged["new_tree_head"]
+    with pytest.raises(offline.ProofInvalid, match="missing"):
+        offline.check_consistency(forged)
 
 
 def test_bad_proof_requests_are_refused() -> None:
@@ -71,12 +88,16 @@ def test_bad_proof_requests_are_refused() -> None:
         proofs.consistency_proof(3, 2)
     with pytest.raises(NotFound):
         proofs.consistency_proof(1, 50)
+    with pytest.raises(NotFound):  # no signed head of size 1 to be consistent with
+        proofs.consistency_proof(1, 3)
     with pytest.raises(ValidationFailed):
         proofs.inclusion_proof(3, tree_size=2)
 
 
 def test_cli_proof_round_trip(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
-    fill(6)
+    fill(2)
+    sign_tree_head()
+    fill(4, start=2)
     call_command("ledger", "head")
     head = json.loads(capsys.readouterr().out)
     assert head["size"] == 6
@@ -98,3 +119,17 @@ def _write(tmp_path, text: str):  # type: ignore[no-untyped-def]
     p = tmp_path / "c.json"
     p.write_text(text)
     return p
+
+
+def test_reading_pages_does_not_sign_a_head_per_event(frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    from ggzy.ledger.models import TreeHead
+
+    fill(3)
+    first = proofs.latest_tree_head()
+    fill(1, start=3)
+    assert proofs.latest_tree_head() == first  # within GGZY_LEDGER_HEAD_INTERVAL: no new signature
+    assert proofs.inclusion_proof(4)["tree_size"] == 4  # a proof still gets a head that covers it
+    fill(1, start=4)
+    frozen_clock.advance(seconds=11)
+    assert proofs.latest_tree_head().size == 5  # type: ignore[union-attr]
+    assert TreeHead.objects.count() == 3

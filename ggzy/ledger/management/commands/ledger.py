@@ -38,7 +38,9 @@ class Command(BaseCommand):
 
         try:
             if action == "head":
-                sth = proofs.latest_tree_head()
+                from ggzy.ledger.services import sign_tree_head
+
+                sth = sign_tree_head()
                 if sth is None:
                     raise CommandError("the ledger is empty")
                 self._json(proofs.tree_head_json(sth))
