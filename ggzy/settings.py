@@ -143,6 +143,9 @@ GGZY_LEDGER_MODE = os.environ.get(
     "GGZY_LEDGER_MODE",
     "deferred" if DATABASES["default"]["ENGINE"].endswith("postgresql") else "inline",
 )
+# Deferred mode: who chains pending events — "writers" (each after its commit) or "process" (a
+# `ggzy ledger chainer` process; highest throughput, must be running).
+GGZY_LEDGER_CHAINER = os.environ.get("GGZY_LEDGER_CHAINER", "writers")
 GGZY_LEDGER_HEAD_INTERVAL = int(os.environ.get("GGZY_LEDGER_HEAD_INTERVAL", "10"))  # seconds
 GGZY_LEDGER_KEY = Path(os.environ.get("GGZY_LEDGER_KEY", VAR_DIR / "keys" / "ledger-signing.pem"))
 GGZY_LOGIN_MAX_FAILURES = 5

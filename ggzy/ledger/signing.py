@@ -54,7 +54,6 @@ def _private_key() -> ec.EllipticCurvePrivateKey:
     return _load(str(path), path.stat().st_mtime)
 
 
-
 def public_key_pem() -> str:
     return (
         _private_key()

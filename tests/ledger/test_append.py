@@ -51,9 +51,10 @@ def test_payload_is_canonical_json_and_refuses_floats() -> None:
     from decimal import Decimal
 
     with transaction.atomic():
-        e = append_event(
+        seq = append_event(
             actor=None, event_type="t", subject="s", payload={"b": Decimal("1.50"), "a": [1, "x"]}
         )
+    e = Event.objects.get(seq=seq)
     assert e.payload == '{"a":[1,"x"],"b":"1.50"}'
     assert e.actor == "anonymous"
     assert orjson.loads(e.payload) == {"a": [1, "x"], "b": "1.50"}

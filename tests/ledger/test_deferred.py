@@ -21,10 +21,10 @@ def _deferred(settings):  # type: ignore[no-untyped-def]
 def test_an_event_is_chained_as_soon_as_its_transaction_commits() -> None:
     with transaction.atomic():
         entry = append_event(actor="system:test", event_type="t.a", subject="s:1", payload={"n": 1})
-        assert isinstance(entry, PendingEvent)
+        assert PendingEvent.objects.filter(pk=entry).exists()
         assert Event.objects.count() == 0  # not before the commit
     event = Event.objects.get()
-    assert (event.seq, event.entry, event.subject, event.payload) == (1, entry.pk, "s:1", '{"n":1}')
+    assert (event.seq, event.entry, event.subject, event.payload) == (1, entry, "s:1", '{"n":1}')
     assert PendingEvent.objects.count() == 0
     assert verify_ledger().ok
 
@@ -53,3 +53,17 @@ def test_events_left_pending_by_a_crash_are_chained_by_the_operator(capsys) -> N
     call_command("ledger", "chain")
     assert "chained 1 pending events" in capsys.readouterr().out
     assert Event.objects.count() == 1 and chain_pending() == 0
+
+
+def test_with_a_chainer_process_writers_only_write_pending_rows(settings) -> None:  # type: ignore[no-untyped-def]
+    from ggzy.ledger.append import event_for_entry, run_chainer
+
+    settings.GGZY_LEDGER_CHAINER = "process"
+    with transaction.atomic():
+        entries = [
+            append_event(actor="system:test", event_type="t.a", subject=f"s:{i}") for i in range(5)
+        ]
+    assert Event.objects.count() == 0 and PendingEvent.objects.count() == 5
+    assert run_chainer(stop_after=0.05) == 5
+    assert [event_for_entry(e).seq for e in entries] == [1, 2, 3, 4, 5]  # type: ignore[union-attr]
+    assert verify_ledger().ok

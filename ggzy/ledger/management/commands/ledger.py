@@ -31,6 +31,8 @@ class Command(BaseCommand):
         k.add_argument("--key", help="platform public key PEM (default: this installation's)")
         sub.add_parser("key", help="print the platform's tree-head public key (PEM)")
         sub.add_parser("chain", help="chain pending events now (after a crash; normally automatic)")
+        ch = sub.add_parser("chainer", help="run the chainer (GGZY_LEDGER_CHAINER=process)")
+        ch.add_argument("--seconds", type=float, help="stop after this long (default: run forever)")
 
     def handle(self, *args: Any, action: str, **opts: Any) -> None:
         from ggzy.ledger import offline, proofs, signing
@@ -52,6 +54,10 @@ class Command(BaseCommand):
                 from ggzy.ledger.services import chain_pending
 
                 self.stdout.write(f"chained {chain_pending()} pending events")
+            elif action == "chainer":
+                from ggzy.ledger.append import run_chainer
+
+                self.stdout.write(f"chained {run_chainer(stop_after=opts.get('seconds'))} events")
             elif action == "key":
                 self.stdout.write(signing.public_key_pem(), ending="")
             elif action == "check-proof":

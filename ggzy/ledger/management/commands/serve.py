@@ -23,5 +23,16 @@ class Command(BaseCommand):
         from ggzy.ledger import signing
 
         signing.ensure_key()
+        from django.conf import settings
+
+        if settings.GGZY_LEDGER_MODE == "deferred" and settings.GGZY_LEDGER_CHAINER == "process":
+            import threading
+
+            from ggzy.ledger.append import run_chainer
+
+            threading.Thread(target=run_chainer, name="ledger-chainer", daemon=True).start()
+            self.stdout.write(
+                "ledger chainer running in this process (GGZY_LEDGER_CHAINER=process)"
+            )
         self.stdout.write(f"OpenGGZY: http://{addrport}/  admin: /admin/  API docs: /api/v1/docs")
         call_command("runserver", addrport, use_reloader=reload, use_threading=True)
