@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "ggzy.ledger",
     "ggzy.accounts",
     "ggzy.registry",
+    "ggzy.trust",
     "ggzy.web",
 ]
 
@@ -151,6 +152,11 @@ GGZY_LEDGER_KEY = Path(os.environ.get("GGZY_LEDGER_KEY", VAR_DIR / "keys" / "led
 GGZY_LOGIN_MAX_FAILURES = 5
 GGZY_LOGIN_LOCKOUT_MINUTES = 15
 GGZY_PLATFORM_REGION = os.environ.get("GGZY_PLATFORM_REGION", "320000")
+GGZY_PLATFORM_ID = os.environ.get("GGZY_PLATFORM_ID", "openggzy:" + GGZY_PLATFORM_REGION)
+GGZY_CHALLENGE_SECONDS = 300  # certificate login / binding nonce lifetime
+GGZY_SIGNING_REQUEST_SECONDS = 600  # QR signing request default lifetime
+GGZY_ENVELOPE_MAX_BYTES = int(os.environ.get("GGZY_ENVELOPE_MAX_BYTES", 2 * 1024**3))
+GGZY_ENVELOPE_DIR = Path(os.environ.get("GGZY_ENVELOPE_DIR", VAR_DIR / "envelopes"))
 GGZY_PLATFORM_NAME = os.environ.get("GGZY_PLATFORM_NAME", "OpenGGZY 公共资源交易平台")
 
 LOGGING = {

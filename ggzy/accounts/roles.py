@@ -30,7 +30,7 @@ SUPERVISION_ROLES = {Role.REGULATOR, Role.INSPECTOR, Role.AUDITOR}
 MARKET_ROLES = {Role.BIDDER, Role.TENDERER, Role.AGENT}
 
 # permission -> roles that hold it. Anonymous users hold only what is listed under PUBLIC.
-PUBLIC = frozenset({"entity.view_public", "ledger.view_public"})
+PUBLIC = frozenset({"entity.view_public", "ledger.view_public", "trust.view_store"})
 PERMISSIONS: dict[str, frozenset[str]] = {
     "entity.register": frozenset(MARKET_ROLES),
     "entity.view_private": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
@@ -44,4 +44,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "region.edit": frozenset({Role.CENTER_ADMIN}),
     "accounts.manage": frozenset({Role.CENTER_ADMIN}),
     "token.issue": frozenset(Role.values),
+    "trust.manage": frozenset({Role.CENTER_ADMIN}),
+    "trust.bind": frozenset(Role.values),
+    "trust.sign": frozenset(Role.values),
+    "trust.view_signatures": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
+    "trust.view_envelopes": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
+    "trust.open_envelope": frozenset({Role.CENTER_OPERATIONS}),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 MEMBER_PERMISSIONS = {
-    "admin": {"entity.edit", "entity.view_private", "entity.manage_members"},
+    "admin": {"entity.edit", "entity.view_private", "entity.manage_members", "entity.act"},
     "operator": {"entity.view_private", "entity.act"},
 }
 

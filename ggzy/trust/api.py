@@ -1,0 +1,474 @@
+"""Trust API: the CA registry, certificate verification and binding, certificate login,
+signatures, QR signing requests and sealed envelopes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import login
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from ggzy.accounts.api import MeOut, _me
+from ggzy.accounts.services import issue_token
+from ggzy.api import PUBLIC
+from ggzy.core.errors import DomainError, UnsupportedMediaType, ValidationFailed
+from ggzy.core.schemas import ErrorOut
+from ggzy.registry.selectors import get_entity
+from ggzy.trust import bindings, envelopes, selectors, services, signing, validation
+from ggzy.trust.models import CertificateAuthority, CertificateBinding, DocumentSignature
+from ggzy.trust.schemas import (
+    AuthorityIn,
+    AuthorityOut,
+    AuthorityStatusIn,
+    BindIn,
+    BindingOut,
+    CertificatesIn,
+    CertLoginIn,
+    ChallengeIn,
+    ChallengeOut,
+    CrlIn,
+    CrlOut,
+    EnvelopeOut,
+    OpenIn,
+    OpenOut,
+    SignatureIn,
+    SignatureOut,
+    SignRequestAnswerIn,
+    SignRequestIn,
+    SignRequestOut,
+    VerifyIn,
+    VerifyOut,
+)
+from ggzy.trust.validation import CertificateRejected
+
+router = Router(tags=["trust"])
+ERRORS: dict[int, Any] = {c: ErrorOut for c in (401, 403, 404, 409, 413, 415, 422)}
+UPLOAD_TYPES = ("application/zip", "application/octet-stream")
+
+
+def _b64(value: str, field: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationFailed(
+            f"{field} 须为 base64 (not base64)", code="bad_base64", detail={"field": field}
+        ) from None
+
+
+def _blob(value: str) -> bytes:
+    """PEM text as it is, anything else as base64 of DER."""
+    return value.encode() if "-----BEGIN" in value else _b64(value, "certificate")
+
+
+def _authority_out(a: CertificateAuthority) -> dict[str, Any]:
+    return {
+        "code": a.code,
+        "name": a.name,
+        "status": a.status,
+        "subject_id_attribute": a.subject_id_attribute,
+        "crl_url": a.crl_url,
+        "onboarded_at": a.onboarded_at,
+        "status_changed_at": a.status_changed_at,
+        "certificates": [
+            {
+                "fingerprint": c.fingerprint,
+                "subject": c.subject,
+                "issuer": c.issuer,
+                "family": c.family,
+                "is_root": c.is_root,
+                "not_before": c.not_before,
+                "not_after": c.not_after,
+            }
+            for c in a.certificates.all()
+        ],
+    }
+
+
+# --- CA registry --------------------------------------------------------------------------------
+
+
+@router.get("/cas", response=list[AuthorityOut], auth=PUBLIC)
+def list_cas(request: HttpRequest) -> list[dict[str, Any]]:
+    """The CAs this platform recognizes (一证通用): public."""
+    return [_authority_out(a) for a in selectors.authorities()]
+
+
+@router.post("/cas", response={201: AuthorityOut, **ERRORS})
+def onboard_ca(request: HttpRequest, payload: AuthorityIn) -> Any:
+    """Onboard a CA with its root and intermediate certificates (PEM text or base64 DER)."""
+    authority = services.onboard_ca(
+        actor=request.auth,  # type: ignore[attr-defined]
+        code=payload.code,
+        name=payload.name,
+        certificates=[_blob(c) for c in payload.certificates],
+        subject_id_attribute=payload.subject_id_attribute,
+        crl_url=payload.crl_url,
+    )
+    return Status(201, _authority_out(selectors.get_authority(authority.code)))
+
+
+@router.get("/cas/{code}", response={200: AuthorityOut, 404: ErrorOut}, auth=PUBLIC)
+def get_ca(request: HttpRequest, code: str) -> Any:
+    return _authority_out(selectors.get_authority(code))
+
+
+@router.post("/cas/{code}/certificates", response={201: AuthorityOut, **ERRORS})
+def add_ca_certificates(request: HttpRequest, code: str, payload: CertificatesIn) -> Any:
+    services.add_ca_certificates(
+        actor=request.auth,  # type: ignore[attr-defined]
+        authority=selectors.get_authority(code),
+        certificates=[_blob(c) for c in payload.certificates],
+    )
+    return Status(201, _authority_out(selectors.get_authority(code)))
+
+
+@router.post("/cas/{code}/status", response={200: AuthorityOut, **ERRORS})
+def set_ca_status(request: HttpRequest, code: str, payload: AuthorityStatusIn) -> Any:
+    """Suspend, reinstate or retire a CA: its certificates stop (or resume) working at once."""
+    services.set_ca_status(
+        actor=request.auth,  # type: ignore[attr-defined]
+        authority=selectors.get_authority(code),
+        status=payload.status,
+        reason=payload.reason,
+    )
+    return _authority_out(selectors.get_authority(code))
+
+
+def _crl_out(row: Any) -> dict[str, Any]:
+    return {
+        "fingerprint": row.fingerprint,
+        "this_update": row.this_update,
+        "next_update": row.next_update,
+        "entries": row.entries,
+        "source": row.source,
+    }
+
+
+@router.post("/cas/{code}/crls", response={201: CrlOut, **ERRORS})
+def import_crl(request: HttpRequest, code: str, payload: CrlIn) -> Any:
+    """Import a CRL (PEM text or base64 DER)."""
+    data = payload.crl.encode() if "-----BEGIN" in payload.crl else _b64(payload.crl, "crl")
+    row = services.import_crl(
+        actor=request.auth,  # type: ignore[attr-defined]
+        data=data,
+        authority=selectors.get_authority(code),
+    )
+    return Status(201, _crl_out(row))
+
+
+@router.post("/cas/{code}/crls/fetch", response={201: CrlOut, **ERRORS})
+def fetch_crl(request: HttpRequest, code: str) -> Any:
+    """Download the CA's CRL from its configured address and import it."""
+    row = services.fetch_crl(
+        actor=request.auth,  # type: ignore[attr-defined]
+        authority=selectors.get_authority(code),
+    )
+    return Status(201, _crl_out(row))
+
+
+# --- certificates -------------------------------------------------------------------------------
+
+
+@router.post("/certificates/verify", response={200: VerifyOut, 422: ErrorOut}, auth=PUBLIC)
+def verify_certificate(request: HttpRequest, payload: VerifyIn) -> Any:
+    """Check a certificate against the trust store; a rejection names its reason."""
+    cert = validation.parse_certificate(payload.certificate)
+    try:
+        report = validation.validate(cert, purpose=payload.purpose, at=payload.at)
+    except CertificateRejected as exc:
+        if exc.code in ("bad_certificate",):
+            raise
+        return {"valid": False, "code": exc.code, "message": exc.message, "certificate": None}
+    return {"valid": True, "code": None, "message": "", "certificate": report.as_dict()}
+
+
+@router.post("/challenges", response={201: ChallengeOut, 422: ErrorOut}, auth=PUBLIC)
+def challenge(request: HttpRequest, payload: ChallengeIn) -> Any:
+    """A one-time nonce to sign for certificate login or binding (valid 5 minutes)."""
+    ch = bindings.issue_challenge(purpose=payload.purpose)
+    statement = bindings.statement_for(
+        ch, "<certificate fingerprint>" if ch.purpose == "bind" else None
+    )
+    return Status(
+        201,
+        {
+            "nonce": ch.nonce,
+            "purpose": ch.purpose,
+            "expires_at": ch.expires_at,
+            "statement": statement,
+        },
+    )
+
+
+def _binding_out(b: CertificateBinding) -> dict[str, Any]:
+    return {
+        "id": b.pk,
+        "fingerprint": b.fingerprint,
+        "authority": b.authority.code,
+        "subject": b.subject,
+        "subject_identifier": b.subject_identifier,
+        "kind": b.kind,
+        "family": b.family,
+        "entity": b.entity.uscc if b.entity else None,
+        "not_before": b.not_before,
+        "not_after": b.not_after,
+        "bound_at": b.bound_at,
+        "unbound_at": b.unbound_at,
+    }
+
+
+@router.get("/bindings", response=list[BindingOut])
+def my_bindings(request: HttpRequest) -> list[dict[str, Any]]:
+    return [_binding_out(b) for b in selectors.bindings_for(request.auth)]  # type: ignore[attr-defined]
+
+
+@router.post("/bindings", response={201: BindingOut, **ERRORS})
+def bind(request: HttpRequest, payload: BindIn) -> Any:
+    """Bind a certificate to yourself (person certificate) or to an entity you act for; the
+    signature over the ``bind`` challenge statement proves you hold the key."""
+    actor = request.auth  # type: ignore[attr-defined]
+    entity = get_entity(actor=actor, uscc=payload.entity) if payload.entity else None
+    binding = bindings.bind_certificate(
+        actor=actor,
+        certificate=validation.parse_certificate(payload.certificate),
+        nonce=payload.nonce,
+        signature=_b64(payload.signature, "signature"),
+        entity=entity,
+    )
+    return Status(201, _binding_out(binding))
+
+
+@router.delete("/bindings/{binding_id}", response={200: BindingOut, **ERRORS})
+def unbind(request: HttpRequest, binding_id: int) -> Any:
+    actor = request.auth  # type: ignore[attr-defined]
+    binding = bindings.unbind_certificate(
+        actor=actor, binding=selectors.get_binding_for(actor, binding_id)
+    )
+    return _binding_out(binding)
+
+
+class CertLoginOut(MeOut):
+    token: str | None = None
+
+
+@router.post("/login", response={200: CertLoginOut, 401: ErrorOut, 422: ErrorOut}, auth=PUBLIC)
+def certificate_login(request: HttpRequest, payload: CertLoginIn) -> Any:
+    """Certificate login (统一认证): sign the ``login`` challenge statement with the certificate's
+    key. ``mode=session`` signs the browser in; ``mode=token`` returns a one-day API token."""
+    user, _ = bindings.login_with_certificate(
+        certificate=validation.parse_certificate(payload.certificate),
+        nonce=payload.nonce,
+        signature=_b64(payload.signature, "signature"),
+    )
+    out: dict[str, Any] = _me(user)
+    if payload.mode == "session":
+        login(request, user, backend="ggzy.accounts.backends.LockoutAwareBackend")
+        out["token"] = None
+    else:
+        _, out["token"] = issue_token(actor=user, name="certificate login", days=1)
+    return out
+
+
+# --- signatures ---------------------------------------------------------------------------------
+
+
+def _signature_out(sig: DocumentSignature) -> dict[str, Any]:
+    event = selectors.ledger_event_for(f"signature:{sig.pk}", "trust.document_signed")
+    return {
+        "id": sig.pk,
+        "document_name": sig.document_name,
+        "digest_alg": sig.digest_alg,
+        "document_digest": sig.document_digest,
+        "format": sig.format,
+        "signer": sig.signer.display_name or sig.signer.username,
+        "entity": sig.entity.uscc if sig.entity else None,
+        "certificate": sig.binding.subject,
+        "authority": sig.binding.authority.code,
+        "claimed_signed_at": sig.claimed_signed_at,
+        "recorded_at": sig.recorded_at,
+        "ledger_seq": event.seq if event else None,
+        "validity": signing.signature_validity(sig),
+    }
+
+
+@router.post("/signatures", response={201: SignatureOut, **ERRORS})
+def record_signature(request: HttpRequest, payload: SignatureIn) -> Any:
+    """Record your signature over a document: a ``ggzy-sig/1`` object (``sigfile``) or a CMS
+    SignedData (``cms``, base64 DER), with the document (base64) or, for ECDSA/RSA detached
+    signatures, only its digest."""
+    actor = request.auth  # type: ignore[attr-defined]
+    sig = signing.record_signature(
+        actor=actor,
+        document_name=payload.document_name,
+        document=_b64(payload.document, "document") if payload.document is not None else None,
+        document_digest=payload.document_digest,
+        sigfile=payload.sigfile,
+        cms=_b64(payload.cms, "cms") if payload.cms is not None else None,
+    )
+    return Status(201, _signature_out(selectors.get_signature_for(actor, sig.pk)))
+
+
+@router.get("/signatures/{signature_id}", response={200: SignatureOut, 404: ErrorOut})
+def get_signature(request: HttpRequest, signature_id: int) -> Any:
+    return _signature_out(selectors.get_signature_for(request.auth, signature_id))  # type: ignore[attr-defined]
+
+
+# --- QR signing requests ------------------------------------------------------------------------
+
+
+def request_out(request: HttpRequest | None, req: Any) -> dict[str, Any]:
+    from django.urls import reverse
+
+    path = reverse("api:trust_sign_request", kwargs={"request_id": req.public_id})
+    signed = req.signature_id is not None
+    from ggzy.core import clock
+
+    status = "signed" if signed else ("expired" if req.expires_at <= clock.now() else "pending")
+    return {
+        "id": req.public_id,
+        "url": request.build_absolute_uri(path) if request is not None else path,
+        "document_name": req.document_name,
+        "digest_alg": req.digest_alg,
+        "document_digest": req.document_digest,
+        "expires_at": req.expires_at,
+        "status": status,
+        "statement": signing.request_statement(req),
+        "signature_id": req.signature_id,
+    }
+
+
+@router.post("/sign-requests", response={201: SignRequestOut, **ERRORS})
+def create_sign_request(request: HttpRequest, payload: SignRequestIn) -> Any:
+    """Create a signing request to show as a QR code (扫码签名)."""
+    req = signing.create_signing_request(
+        actor=request.auth,  # type: ignore[attr-defined]
+        document_name=payload.document_name,
+        digest_alg=payload.digest_alg,
+        document_digest=payload.document_digest,
+        ttl_seconds=payload.ttl_seconds,
+    )
+    return Status(201, request_out(request, req))
+
+
+@router.get(
+    "/sign-requests/{request_id}",
+    response={200: SignRequestOut, 404: ErrorOut},
+    auth=PUBLIC,
+    url_name="trust_sign_request",
+)
+def get_sign_request(request: HttpRequest, request_id: str) -> Any:
+    """What the signer's device fetches from the QR code's URL."""
+    return request_out(request, selectors.get_signing_request(request_id))
+
+
+@router.post(
+    "/sign-requests/{request_id}/signature",
+    response={201: SignRequestOut, **ERRORS},
+    auth=PUBLIC,
+)
+def answer_sign_request(request: HttpRequest, request_id: str, payload: SignRequestAnswerIn) -> Any:
+    """The device posts its signature over the request's statement with its certificate."""
+    req = selectors.get_signing_request(request_id)
+    signing.complete_signing_request(
+        request=req,
+        certificate=validation.parse_certificate(payload.certificate),
+        signature=_b64(payload.signature, "signature"),
+    )
+    return Status(201, request_out(request, selectors.get_signing_request(request_id)))
+
+
+# --- sealed envelopes ---------------------------------------------------------------------------
+
+
+def _envelope_out(env: Any) -> dict[str, Any]:
+    event = selectors.ledger_event_for(f"envelope:{env.public_id}", "trust.envelope_received")
+    return {
+        "id": env.public_id,
+        "envelope_id": env.envelope_id,
+        "section": env.section,
+        "entity": env.entity.uscc,
+        "size": env.size,
+        "file_sha256": env.file_sha256,
+        "manifest_digest": env.manifest_digest,
+        "received_at": env.received_at,
+        "receipt_seq": event.seq if event else None,
+        "opened_at": env.opened_at,
+        "files": [
+            {k: f.get(k) for k in ("name", "size", "plaintext_digest", "ciphertext_digest")}
+            for f in env.manifest.get("files", [])
+        ],
+    }
+
+
+def _spool(request: HttpRequest) -> Path:
+    """Stream the request body to a temporary file, refusing more than the configured maximum."""
+    if request.content_type not in UPLOAD_TYPES:
+        raise UnsupportedMediaType(
+            "请以 application/zip 上传加密投标文件 (upload the envelope as application/zip)",
+            detail={"content_type": request.content_type},
+        )
+    limit = settings.GGZY_ENVELOPE_MAX_BYTES
+    declared = int(request.headers.get("Content-Length") or 0)
+    if declared > limit:
+        raise _TooLarge()
+    size = 0
+    with tempfile.NamedTemporaryFile(
+        dir=envelopes.envelope_dir(), prefix="upload-", suffix=".part", delete=False
+    ) as handle:
+        while chunk := request.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                Path(handle.name).unlink(missing_ok=True)
+                raise _TooLarge()
+            handle.write(chunk)
+    return Path(handle.name)
+
+
+class _TooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+
+    def __init__(self) -> None:
+        super().__init__("加密投标文件过大 (envelope too large)")
+
+
+@router.post("/envelopes", response={201: EnvelopeOut, **ERRORS})
+def submit_envelope(request: HttpRequest) -> Any:
+    """Upload a sealed envelope (the ``.ggzy-bid`` file as the raw body, ``application/zip``).
+    The platform verifies format, signature, certificates, binding and digests — it cannot read
+    the bid — and answers with the receipt (the ledger sequence number)."""
+    upload = _spool(request)
+    try:
+        env = envelopes.receive_envelope(actor=request.auth, upload=upload)  # type: ignore[attr-defined]
+    finally:
+        upload.unlink(missing_ok=True)
+    return Status(201, _envelope_out(env))
+
+
+@router.get("/envelopes/{envelope_id}", response={200: EnvelopeOut, 404: ErrorOut})
+def get_envelope(request: HttpRequest, envelope_id: str) -> Any:
+    return _envelope_out(selectors.get_envelope_for(request.auth, envelope_id))  # type: ignore[attr-defined]
+
+
+@router.post("/envelopes/{envelope_id}/open", response={200: OpenOut, **ERRORS})
+def open_envelope(request: HttpRequest, envelope_id: str, payload: OpenIn) -> Any:
+    """Hand over the content key (hex) the bidder unwrapped locally; the platform decrypts and
+    checks every file against the digests committed at submission."""
+    actor = request.auth  # type: ignore[attr-defined]
+    env = selectors.get_envelope_for(actor, envelope_id)
+    opened = envelopes.open_with_key(
+        actor=actor, envelope=env, content_key=bytes.fromhex(payload.content_key)
+    )
+    return {
+        "id": env.public_id,
+        "opened_at": env.opened_at,
+        "files": [
+            {"name": f.name, "size": f.size, "plaintext_digest": f.plaintext_digest} for f in opened
+        ],
+    }

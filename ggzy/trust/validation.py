@@ -1,0 +1,355 @@
+"""Certificate validation against the trust store: chain to a recognized CA, CA status, validity
+period, revocation, key usage, and the subject identifier that binds it to an entity or person.
+
+Checks run at a moment ``at`` (default: now), so a signature made before a CA was suspended or a
+certificate was revoked stays verifiable as of its own time. A rejection names its reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import itertools
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.x509.oid import ExtensionOID, NameOID
+
+from ggzy.core import clock
+from ggzy.core.errors import ValidationFailed
+from ggzy.core.identifiers import IdentifierError, validate_resident_id, validate_uscc
+from ggzy.trust.models import CACertificate, CAStatusChange, CertificateAuthority
+from ggzy.trust.models import RevokedCertificate as Revoked
+from ggzy.trust.states import CAStatus
+from ggzy_client import keys
+
+MAX_DEPTH = 6
+PURPOSE_USAGES = {
+    "sign": ("digital_signature", "content_commitment"),
+    "login": ("digital_signature",),
+    "encrypt": ("key_encipherment", "data_encipherment", "key_agreement"),
+}
+ATTRIBUTE_NAMES = {
+    "CN": NameOID.COMMON_NAME,
+    "serialNumber": NameOID.SERIAL_NUMBER,
+    "O": NameOID.ORGANIZATION_NAME,
+    "OU": NameOID.ORGANIZATIONAL_UNIT_NAME,
+    "organizationIdentifier": x509.ObjectIdentifier("2.5.4.97"),
+    "UID": NameOID.USER_ID,
+    "title": NameOID.TITLE,
+}
+# Where CAs usually put the USCC / ID number when the CA's configuration does not say.
+DEFAULT_ATTRIBUTES = ("organizationIdentifier", "serialNumber", "UID", "OU", "CN")
+_TOKEN = re.compile(r"[0-9A-Z]{18}")
+
+REASONS = {
+    "bad_certificate": "不是有效的 X.509 证书 (not an X.509 certificate)",
+    "weak_key": "证书密钥强度不足 (weak key: RSA below 2048 bits)",
+    "unsupported_key": "不支持的密钥算法 (only SM2, ECDSA P-256, RSA ≥ 2048)",
+    "unsupported_signature": "不支持的签名算法 (unsupported signature algorithm)",
+    "unknown_ca": "证书不是由平台认可的 CA 签发 (not issued by a recognized CA)",
+    "ca_suspended": "签发该证书的 CA 已暂停 (the issuing CA is suspended)",
+    "ca_retired": "签发该证书的 CA 已退出 (the issuing CA has left the platform)",
+    "expired": "证书已过期 (certificate expired)",
+    "not_yet_valid": "证书尚未生效 (certificate not yet valid)",
+    "revoked": "证书已被吊销 (certificate revoked)",
+    "wrong_key_usage": "证书的密钥用途不允许此操作 (key usage does not allow this)",
+    "subject_mismatch": "证书主体与登记的主体不一致 (subject does not match)",
+    "ca_certificate": "这是 CA 证书，不是用户证书 (a CA certificate, not an end-entity one)",
+}
+
+
+class CertificateRejected(ValidationFailed):
+    """A certificate the platform does not accept; ``code`` is one of :data:`REASONS`."""
+
+    def __init__(self, code: str, detail: Any = None) -> None:
+        super().__init__(REASONS[code], code=code, detail=detail)
+
+
+@dataclass(frozen=True)
+class CertificateReport:
+    """What a valid certificate is and where it chains to."""
+
+    certificate: x509.Certificate
+    fingerprint: str
+    family: str
+    serial: str
+    subject: str
+    issuer: str
+    not_before: datetime
+    not_after: datetime
+    authority: CertificateAuthority
+    chain: tuple[CACertificate, ...]  # issuer first, up to the root
+    subject_identifier: str
+    kind: str  # "entity" (USCC), "person" (ID number) or "" (neither found)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint,
+            "family": self.family,
+            "serial": self.serial,
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "not_before": self.not_before.isoformat(),
+            "not_after": self.not_after.isoformat(),
+            "authority": self.authority.code,
+            "chain": [c.subject for c in self.chain],
+            "subject_identifier": self.subject_identifier,
+            "kind": self.kind,
+        }
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+
+def parse_certificate(data: bytes | str) -> x509.Certificate:
+    """One certificate from PEM, DER, or base64 of DER (what JSON bodies carry)."""
+    raw = data.encode() if isinstance(data, str) else data
+    if b"-----BEGIN" not in raw and raw[:1] != b"\x30":
+        try:
+            raw = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            raise CertificateRejected("bad_certificate") from None
+    try:
+        certs = keys.load_certificates(raw)
+    except keys.KeyError_:
+        raise CertificateRejected("bad_certificate") from None
+    if len(certs) != 1:
+        raise CertificateRejected("bad_certificate", detail={"certificates": len(certs)})
+    return certs[0]
+
+
+def fingerprint(cert: x509.Certificate) -> str:
+    return hashlib.sha256(keys.certificate_der(cert)).hexdigest()
+
+
+def name_hash(name: x509.Name) -> str:
+    return hashlib.sha256(name.public_bytes()).hexdigest()
+
+
+def public_key(cert: x509.Certificate) -> keys.PublicKey:
+    try:
+        return keys.certificate_public_key(cert)
+    except keys.KeyError_ as exc:
+        code = exc.code if exc.code in REASONS else "unsupported_key"
+        raise CertificateRejected(code, detail={"reason": str(exc)}) from None
+
+
+def signature_family(cert: Any) -> str:
+    try:
+        return keys.signature_family(cert)
+    except keys.KeyError_ as exc:
+        raise CertificateRejected("unsupported_signature", detail={"reason": str(exc)}) from None
+
+
+# --- the chain ----------------------------------------------------------------------------------
+
+_ca_keys: dict[str, tuple[x509.Certificate, keys.PublicKey]] = {}
+
+
+def ca_material(row: CACertificate) -> tuple[x509.Certificate, keys.PublicKey]:
+    """Parsed certificate and public key of a stored CA certificate (immutable: cached)."""
+    cached = _ca_keys.get(row.fingerprint)
+    if cached is None:
+        cert = x509.load_der_x509_certificate(bytes(row.der))
+        cached = (cert, keys.certificate_public_key(cert))
+        _ca_keys[row.fingerprint] = cached
+    return cached
+
+
+def find_issuer(cert: Any) -> CACertificate | None:
+    """The stored CA certificate that signed ``cert`` (a certificate or a CRL), or ``None``."""
+    family = signature_family(cert)
+    candidates = CACertificate.objects.select_related("authority").filter(
+        subject_hash=name_hash(cert.issuer), family=family
+    )
+    for row in candidates:
+        if keys.signed_by(cert, ca_material(row)[1]):
+            return row
+    return None
+
+
+_chains: dict[tuple[str, int], tuple[CACertificate, ...]] = {}
+
+
+def chain_of(row: CACertificate) -> tuple[CACertificate, ...]:
+    """``row`` and its issuers up to the self-signed root (all in the store; cached, since CA
+    certificates are never changed or deleted)."""
+    key = (row.fingerprint, row.pk)
+    cached = _chains.get(key)
+    if cached is None:
+        cached = _chains[key] = _walk_up(row)
+    return cached
+
+
+def _walk_up(row: CACertificate) -> tuple[CACertificate, ...]:
+    chain = [row]
+    while not chain[-1].is_root and len(chain) < MAX_DEPTH:
+        parent = find_issuer(ca_material(chain[-1])[0])
+        if parent is None or parent in chain:
+            break
+        chain.append(parent)
+    return tuple(chain)
+
+
+def authority_status(authority: CertificateAuthority, at: datetime | None) -> str:
+    if at is None or at >= authority.status_changed_at:
+        return authority.status
+    change = (
+        CAStatusChange.objects.filter(authority=authority, at__lte=at)
+        .order_by("-at", "-pk")
+        .values_list("status", flat=True)
+        .first()
+    )
+    return change or CAStatus.ACTIVE
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def validate(
+    cert: x509.Certificate, *, purpose: str | None = None, at: datetime | None = None
+) -> CertificateReport:
+    """Validate an end-entity certificate at ``at`` (default now) for ``purpose``
+    (``sign``, ``login``, ``encrypt`` or ``None`` for any); raise :class:`CertificateRejected`."""
+    moment = at or clock.now()
+    key = public_key(cert)  # weak or unsupported keys first: nothing else matters then
+    _refuse_ca_certificate(cert)
+    issuer = find_issuer(cert)
+    if issuer is None:
+        raise CertificateRejected("unknown_ca", detail={"issuer": cert.issuer.rfc4514_string()})
+    status = authority_status(issuer.authority, at)
+    if status != CAStatus.ACTIVE:
+        code = "ca_suspended" if status == CAStatus.SUSPENDED else "ca_retired"
+        raise CertificateRejected(code, detail={"authority": issuer.authority.code})
+    chain = chain_of(issuer)
+    _check_period(cert, moment)
+    for ca in chain:
+        _check_period(ca_material(ca)[0], moment)
+    _check_revocation(cert, issuer, chain, moment)
+    if purpose is not None:
+        check_key_usage(cert, purpose)
+    identifier, kind = subject_identifier(cert, issuer.authority.subject_id_attribute)
+    return CertificateReport(
+        certificate=cert,
+        fingerprint=fingerprint(cert),
+        family=key.family,
+        serial=format(cert.serial_number, "x"),
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        authority=issuer.authority,
+        chain=chain,
+        subject_identifier=identifier,
+        kind=kind,
+    )
+
+
+def _refuse_ca_certificate(cert: x509.Certificate) -> None:
+    try:
+        constraints = cert.extensions.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS)
+    except x509.ExtensionNotFound:
+        return
+    except ValueError:
+        raise CertificateRejected("bad_certificate") from None
+    if constraints.value.ca:  # type: ignore[attr-defined]
+        raise CertificateRejected("ca_certificate")
+
+
+def _check_period(cert: x509.Certificate, moment: datetime) -> None:
+    if moment < cert.not_valid_before_utc:
+        raise CertificateRejected(
+            "not_yet_valid", detail={"not_before": cert.not_valid_before_utc.isoformat()}
+        )
+    if moment > cert.not_valid_after_utc:
+        raise CertificateRejected(
+            "expired", detail={"not_after": cert.not_valid_after_utc.isoformat()}
+        )
+
+
+def _check_revocation(
+    cert: x509.Certificate,
+    issuer: CACertificate,
+    chain: tuple[CACertificate, ...],
+    moment: datetime,
+) -> None:
+    """The certificate against its issuer's CRLs, each intermediate against its parent's."""
+    from django.db.models import Q
+
+    links = [(issuer.pk, format(cert.serial_number, "x"))]
+    for child, parent in itertools.pairwise(chain):
+        links.append((parent.pk, child.serial))
+    condition = Q()
+    for issuer_id, serial in links:
+        condition |= Q(issuer_id=issuer_id, serial=serial)
+    hit = (
+        Revoked.objects.filter(condition, revoked_at__lte=moment)
+        .values_list("serial", "revoked_at")
+        .first()
+    )
+    if hit is not None:
+        raise CertificateRejected(
+            "revoked", detail={"serial": hit[0], "revoked_at": hit[1].isoformat()}
+        )
+
+
+def check_key_usage(cert: x509.Certificate, purpose: str) -> None:
+    """Refuse unless the keyUsage extension (when present) allows ``purpose``."""
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return
+    except ValueError:
+        raise CertificateRejected("bad_certificate") from None
+    wanted = PURPOSE_USAGES[purpose]
+    if not any(getattr(usage, name) for name in wanted):
+        raise CertificateRejected("wrong_key_usage", detail={"purpose": purpose})
+
+
+def subject_identifier(cert: x509.Certificate, attribute: str = "") -> tuple[str, str]:
+    """(USCC or ID number, ``entity``/``person``) from the subject, or ``("", "")``."""
+    names = (attribute,) if attribute else DEFAULT_ATTRIBUTES
+    for name in names:
+        oid = ATTRIBUTE_NAMES.get(name) or _oid(name)
+        if oid is None:
+            continue
+        for attr in cert.subject.get_attributes_for_oid(oid):
+            value = attr.value if isinstance(attr.value, str) else ""
+            found = _identifier_in(value.upper())
+            if found:
+                return found
+    return "", ""
+
+
+def _oid(dotted: str) -> x509.ObjectIdentifier | None:
+    try:
+        return x509.ObjectIdentifier(dotted)
+    except ValueError:
+        return None
+
+
+def _identifier_in(value: str) -> tuple[str, str] | None:
+    for token in _TOKEN.findall(value):
+        for check, kind in ((validate_uscc, "entity"), (validate_resident_id, "person")):
+            try:
+                return check(token), kind
+            except IdentifierError:
+                continue
+    return None
+
+
+def check_key_usage_ca(cert: x509.Certificate) -> None:
+    """A CA certificate must be allowed to sign certificates (when keyUsage is present)."""
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return
+    except ValueError:
+        raise CertificateRejected("bad_certificate") from None
+    if not usage.key_cert_sign:
+        raise CertificateRejected("wrong_key_usage", detail={"purpose": "ca"})
