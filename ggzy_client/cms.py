@@ -146,7 +146,8 @@ def verify_cms(der_or_pem: bytes, content: bytes | None = None) -> VerifiedSigna
     infos = list(signed["signer_infos"])
     if not infos:
         raise SignatureError("signer_not_found", "the SignedData has no signer")
-    results = [_verify_signer(si, data, certs) for si in infos]
+    ctype = signed["encap_content_info"]["content_type"].native
+    results = [_verify_signer(si, data, certs, ctype) for si in infos]
     first = results[0]
     chain = tuple(c for _, c in certs if c is not first.certificate)
     return VerifiedSignature(
@@ -198,10 +199,9 @@ def _content(signed: acms.SignedData, content: bytes | None) -> bytes:
 
 
 def _octets(value: Any) -> bytes:
-    parsed = value.parsed if isinstance(value, acore.ParsableOctetString) else value
-    if isinstance(parsed, acore.OctetString | acore.ParsableOctetString):
-        return bytes(parsed.native if parsed.native is not None else b"")
-    return bytes(value.contents)
+    if isinstance(value, acore.OctetString):  # id-data (also BER constructed strings)
+        return bytes(value.native or b"")
+    return bytes(value)  # ParsableOctetString: another eContentType, its raw octets
 
 
 def _certificates(signed: acms.SignedData) -> list[tuple[ax509.Certificate, x509.Certificate]]:
@@ -234,6 +234,7 @@ def _verify_signer(
     si: acms.SignerInfo,
     data: bytes,
     certs: list[tuple[ax509.Certificate, x509.Certificate]],
+    content_type: str,
 ) -> VerifiedSignature:
     cert = _find_signer(si["sid"], certs)
     pub = signer_key(cert)
@@ -245,6 +246,8 @@ def _verify_signer(
         message = data
     else:
         values = _attributes(attrs)
+        if values.get("content_type", content_type) != content_type:
+            raise SignatureError("malformed_signature", "contentType attribute ≠ eContentType")
         if values.get("message_digest") != actual:
             raise SignatureError("digest_mismatch", "the content differs from the signed digest")
         signed_at = values.get("signing_time")
@@ -273,7 +276,7 @@ def _attributes(attrs: acms.CMSAttributes) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for attr in attrs:
         name = attr["type"].native
-        if name in ("message_digest", "signing_time") and len(attr["values"]) == 1:
+        if name in ("content_type", "message_digest", "signing_time") and len(attr["values"]) == 1:
             values[name] = attr["values"][0].native
     if not isinstance(values.get("message_digest"), bytes):
         raise SignatureError("malformed_signature", "signed attributes without messageDigest")

@@ -459,3 +459,14 @@ def test_cli_errors(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def
     assert code == 2 and err.startswith("error [no_certificate]")
     code, _, err = run("verify", doc, tmp_path / "missing.sig.json")
     assert code == 2 and err.startswith("error [io_error]")
+
+
+def test_cms_content_type_attribute_must_match(family: str, signer: keys.Keystore) -> None:
+    def retype(sd: acms.SignedData) -> None:
+        for attr in sd["signer_infos"][0]["signed_attrs"]:
+            if attr["type"].native == "content_type":
+                attr["values"] = ["signed_data"]
+
+    with pytest.raises(SignatureError) as exc:
+        verify_cms(_edit(_cms(family, signer), retype), DOC)
+    assert _code(exc) == "malformed_signature"
