@@ -27,7 +27,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from ggzy_client import keys
-from ggzy_client.signatures import SignatureError, VerifiedSignature, signer_key
+from ggzy_client.signatures import (
+    SignatureError,
+    VerifiedSignature,
+    signer_certificate,
+    signer_key,
+)
 
 SM3_OID = "1.2.156.10197.1.401"
 SM2_SIG_OID = "1.2.156.10197.1.501"  # SM2-with-SM3
@@ -57,9 +62,7 @@ def sign_cms(
     only with an empty distinguishing ID, so SM2 signers use ``ggzy-sig/1``. ``allow_sm2`` makes
     the GB/T 35275-style SM2 SignedData (ID ``1234567812345678``) that :func:`verify_cms` checks.
     """
-    cert = keystore.certificate
-    if cert is None:
-        raise SignatureError("no_certificate", "the keystore has no certificate for its key")
+    cert = signer_certificate(keystore)
     if keystore.key.family == keys.SM2:
         if not allow_sm2:
             raise SignatureError(

@@ -114,12 +114,16 @@ def signer_key(cert: x509.Certificate) -> keys.PublicKey:
         raise SignatureError("unsupported_algorithm", "unsupported signer key") from exc
 
 
-def _signer_cert(keystore: keys.Keystore) -> x509.Certificate:
-    if keystore.certificate is None:
+def signer_certificate(keystore: keys.Keystore) -> x509.Certificate:
+    """The keystore's certificate, checked to be for its key (``no_certificate``, ``weak_key``)."""
+    cert = keystore.certificate
+    if cert is None:
         raise SignatureError(
             "no_certificate", "the keystore has no certificate for its key: give --cert"
         )
-    return keystore.certificate
+    if signer_key(cert).spki_der() != keystore.key.public_key().spki_der():  # weak_key too
+        raise SignatureError("no_certificate", "the certificate is not for the keystore's key")
+    return cert
 
 
 def _pem(cert: x509.Certificate) -> str:
@@ -143,7 +147,7 @@ def sign_detached(
         path = Path(data_or_path)
         data = path.read_bytes()
         name = path.name if name is None else name
-    cert = _signer_cert(keystore)
+    cert = signer_certificate(keystore)
     family = keystore.key.family
     alg = keys.DIGEST_OF[family]
     return {

@@ -470,3 +470,10 @@ def test_cms_content_type_attribute_must_match(family: str, signer: keys.Keystor
     with pytest.raises(SignatureError) as exc:
         verify_cms(_edit(_cms(family, signer), retype), DOC)
     assert _code(exc) == "malformed_signature"
+
+
+def test_certificate_must_be_the_keystores(signer: keys.Keystore, other: keys.Keystore) -> None:
+    mixed = keys.Keystore(signer.key, other.certificate)
+    with pytest.raises(SignatureError) as exc:
+        sign_detached(DOC, mixed)
+    assert _code(exc) == "no_certificate"
