@@ -25,6 +25,7 @@ BENCHES = {
     "append": "ledger_append.py",
     "verify": "ledger_verify.py",
     "proofs": "ledger_proofs.py",
+    "envelope": "envelope_seal.py",
     "sm2": "sm2_verify.py",
 }
 
