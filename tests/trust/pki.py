@@ -50,12 +50,20 @@ def test_ca(family: str) -> TestCA:
     """One CA per family for the whole run (key generation is the slow part)."""
     root = new_root(
         family,
-        {"country_name": "CN", "organization_name": f"测试CA {family}", "common_name": f"{family} root"},
+        {
+            "country_name": "CN",
+            "organization_name": f"测试CA {family}",
+            "common_name": f"{family} root",
+        },
         not_before=NOT_BEFORE,
         not_after=NOT_AFTER,
     )
     sub = root.intermediate(
-        {"country_name": "CN", "organization_name": f"测试CA {family}", "common_name": f"{family} sub"},
+        {
+            "country_name": "CN",
+            "organization_name": f"测试CA {family}",
+            "common_name": f"{family} sub",
+        },
         not_before=NOT_BEFORE,
         not_after=NOT_AFTER,
     )
@@ -74,7 +82,9 @@ def person_cert(family: str, resident_id: str, name: str = "张三") -> Issued:
 
 def onboard(family: str, actor: object = "system:test") -> CertificateAuthority:
     ca = test_ca(family)
-    return services.onboard_ca(actor=actor, code=ca.code, name=f"测试CA {family}", certificates=ca.pems())
+    return services.onboard_ca(
+        actor=actor, code=ca.code, name=f"测试CA {family}", certificates=ca.pems()
+    )
 
 
 def keystore(issued: Issued) -> Keystore:

@@ -1,0 +1,164 @@
+"""Certificate validation: a good certificate of each family chains and names its subject; each
+rejection names its reason."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ggzy.trust import services, validation
+from ggzy.trust.issuing import new_root
+from ggzy.trust.validation import CertificateRejected
+from ggzy_client import keys
+from tests.conftest import uscc
+from tests.trust import pki
+from tests.trust.pki import NOT_AFTER, NOT_BEFORE
+
+
+def rejected(cert, **kw) -> str:  # type: ignore[no-untyped-def]
+    with pytest.raises(CertificateRejected) as info:
+        validation.validate(cert, **kw)
+    return info.value.code
+
+
+def test_valid_entity_certificate_of_each_family(frozen_clock, cas, family):
+    issued = pki.entity_cert(family, uscc(7))
+    report = validation.validate(issued.certificate, purpose="sign")
+    assert (report.family, report.kind, report.subject_identifier) == (family, "entity", uscc(7))
+    assert report.authority.code == f"test-{family}"
+    assert [c.is_root for c in report.chain] == [False, True]
+
+
+def test_person_certificate_names_the_id_number(frozen_clock, cas):
+    issued = pki.person_cert("sm2", "11010519491231002X")
+    report = validation.validate(issued.certificate, purpose="login")
+    assert (report.kind, report.subject_identifier) == ("person", "11010519491231002X")
+
+
+def test_an_openssl_made_sm2_certificate_chains(frozen_clock, db, tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not installed")
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp_path)
+
+    sm3 = ["-sm3", "-sigopt", "distid:1234567812345678"]
+    run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:SM2", "-out", "ca.key")
+    run("req", "-x509", "-new", "-key", "ca.key", *sm3, "-subj", "/CN=OpenSSL SM2 CA",
+        "-days", "3650", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", "ca.pem")  # fmt: skip
+    run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:SM2", "-out", "l.key")
+    run("req", "-new", "-key", "l.key", *sm3, "-subj", f"/CN=x/serialNumber={uscc(3)}",
+        "-out", "l.csr")  # fmt: skip
+    (tmp_path / "ext").write_text("keyUsage=critical,digitalSignature\n")
+    run("x509", "-req", "-in", "l.csr", "-CA", "ca.pem", "-CAkey", "ca.key", *sm3,
+        "-vfyopt", "distid:1234567812345678", "-days", "365", "-extfile", "ext", "-out", "l.pem")  # fmt: skip
+    services.onboard_ca(
+        actor="system:test", code="openssl-sm2", name="OpenSSL SM2",
+        certificates=[(tmp_path / "ca.pem").read_bytes()],
+    )  # fmt: skip
+    cert = validation.parse_certificate((tmp_path / "l.pem").read_bytes())
+    with frozen_clock_at(datetime.now(UTC)):
+        report = validation.validate(cert, purpose="sign")
+    assert (report.family, report.subject_identifier) == ("sm2", uscc(3))
+
+
+def frozen_clock_at(moment: datetime):  # type: ignore[no-untyped-def]
+    from ggzy.core import clock
+
+    return clock.frozen(moment)
+
+
+def test_unknown_ca(frozen_clock, cas):
+    stranger = new_root(
+        "ecdsa", {"common_name": "ecdsa sub"}, not_before=NOT_BEFORE, not_after=NOT_AFTER
+    )  # same issuer name as the test CA's intermediate, different key
+    cert = stranger.issue({"serial_number": uscc(1)}, not_before=NOT_BEFORE, not_after=NOT_AFTER)
+    assert rejected(cert.certificate) == "unknown_ca"
+
+
+def test_expired_and_not_yet_valid(frozen_clock, cas):
+    ca = pki.test_ca("rsa")
+    now = frozen_clock.now() if hasattr(frozen_clock, "now") else datetime(2026, 11, 23, tzinfo=UTC)
+    old = ca.sub.issue(
+        {"serial_number": uscc(2)}, not_before=NOT_BEFORE, not_after=now - timedelta(days=1)
+    )
+    new = ca.sub.issue(
+        {"serial_number": uscc(2)}, not_before=now + timedelta(days=1), not_after=NOT_AFTER
+    )
+    assert rejected(old.certificate) == "expired"
+    assert rejected(new.certificate) == "not_yet_valid"
+
+
+def test_revoked_from_the_time_of_revocation(frozen_clock, cas):
+    ca = pki.test_ca("sm2")
+    issued = ca.issue({"serial_number": uscc(4)})
+    t = datetime(2026, 6, 1, tzinfo=UTC)
+    ca.sub.revoked[:] = [(issued.certificate.serial_number, t)]
+    services.import_crl(actor="system:test", data=ca.sub.crl(this_update=t, next_update=NOT_AFTER))
+    ca.sub.revoked.clear()
+    assert rejected(issued.certificate) == "revoked"
+    # as of a moment before the revocation it was good
+    assert validation.validate(issued.certificate, at=t - timedelta(days=1)).fingerprint
+
+
+def test_wrong_key_usage(frozen_clock, cas):
+    issued = pki.test_ca("rsa").issue({"serial_number": uscc(5)}, usage=("key_encipherment",))
+    assert rejected(issued.certificate, purpose="sign") == "wrong_key_usage"
+    assert validation.validate(issued.certificate, purpose="encrypt").kind == "entity"
+
+
+def test_suspended_and_retired_ca(frozen_clock, cas):
+    issued = pki.entity_cert("ecdsa", uscc(6))
+    before = frozen_clock_now()
+    services.set_ca_status(actor="system:test", authority=cas["ecdsa"], status="suspended")
+    assert rejected(issued.certificate) == "ca_suspended"
+    # signatures made before the suspension stay verifiable as of their time
+    assert validation.validate(issued.certificate, at=before - timedelta(seconds=1)).fingerprint
+    services.set_ca_status(actor="system:test", authority=cas["ecdsa"], status="active")
+    assert validation.validate(issued.certificate).fingerprint
+    services.set_ca_status(actor="system:test", authority=cas["ecdsa"], status="retired")
+    assert rejected(issued.certificate) == "ca_retired"
+
+
+def frozen_clock_now() -> datetime:
+    from ggzy.core import clock
+
+    return clock.now()
+
+
+def test_weak_rsa_key_refused(frozen_clock, cas):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    weak = keys.PrivateKey("rsa", rsa.generate_private_key(public_exponent=65537, key_size=1024))
+    issued = pki.test_ca("rsa").issue({"serial_number": uscc(8)}, key=weak)
+    assert rejected(issued.certificate) == "weak_key"
+
+
+def test_ca_certificate_is_not_a_user_certificate(frozen_clock, cas):
+    assert rejected(pki.test_ca("sm2").sub.certificate) == "ca_certificate"
+
+
+@pytest.mark.parametrize(
+    "blob",
+    [b"", b"garbage", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "%%%"],
+)
+def test_not_a_certificate(blob):
+    with pytest.raises(CertificateRejected) as info:
+        validation.parse_certificate(blob)
+    assert info.value.code == "bad_certificate"
+
+
+def test_subject_attribute_is_configurable_per_ca(frozen_clock, cas):
+    from ggzy.trust.models import CertificateAuthority
+
+    issued = pki.test_ca("rsa").issue(
+        {"common_name": "某公司", "organizational_unit_name": uscc(9)}
+    )
+    assert validation.validate(issued.certificate).subject_identifier == uscc(9)  # default search
+    CertificateAuthority.objects.filter(code="test-rsa").update(subject_id_attribute="serialNumber")
+    assert validation.validate(issued.certificate).kind == ""
