@@ -32,3 +32,15 @@ class Command(BaseCommand):
         for username, display, roles in result.users:
             self.stdout.write(f"  {username:<12} {roles:<20} {display}")
         self.stdout.write("Also bidder01…, tenderer07…, agent05… — one user per demo entity.")
+        self._demo_pki()
+
+    def _demo_pki(self) -> None:
+        from django.conf import settings
+
+        from ggzy.trust.demo import load_demo_pki
+
+        pki = load_demo_pki(settings.VAR_DIR)
+        state = "created" if pki.created else "already present"
+        self.stdout.write(f"demo PKI {state}: keystores under {pki.root}/<username>/key.pem")
+        for family, (username, path) in sorted(pki.samples().items()):
+            self.stdout.write(f"  {family:<6} {username:<12} {path}")
