@@ -222,7 +222,8 @@ def _check_members(zf: zipfile.ZipFile) -> None:
     for info in infos:
         if info.filename not in FIXED_MEMBERS and not PART_RE.fullmatch(info.filename):
             raise EnvelopeError("bad_format", f"unexpected member {info.filename!r}")
-        if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
+        stored = info.compress_type == zipfile.ZIP_STORED and info.compress_size == info.file_size
+        if not stored or info.flag_bits & 0x1:
             raise EnvelopeError("bad_format", f"member {info.filename!r} is compressed/encrypted")
         limit = MEMBER_LIMITS.get(info.filename)
         if limit is not None and info.file_size > limit:
