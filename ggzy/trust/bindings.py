@@ -25,6 +25,7 @@ from ggzy.registry.models import Entity
 from ggzy.trust import validation
 from ggzy.trust.models import BindingKind, CertificateBinding, LoginChallenge
 from ggzy.trust.validation import CertificateRejected, CertificateReport
+from ggzy_client import keys
 from ggzy_client.signatures import verify_statement
 
 PURPOSES = ("login", "bind")
@@ -110,7 +111,7 @@ def bind_certificate(
             with transaction.atomic():
                 binding = CertificateBinding.objects.create(
                     fingerprint=report.fingerprint,
-                    der=validation.keys.certificate_der(certificate),
+                    der=keys.certificate_der(certificate),
                     authority=report.authority,
                     serial=report.serial,
                     subject=report.subject[:500],
