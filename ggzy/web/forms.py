@@ -277,3 +277,44 @@ class DirectoryForm(forms.Form):
 
 class EventLookupForm(forms.Form):
     seq = forms.IntegerField(label=_("事件序号"), min_value=1)
+
+
+# --- trust ---------------------------------------------------------------------------------
+
+DIGEST_CHOICES = [("sm3", "SM3"), ("sha256", "SHA-256")]
+
+
+class SignRequestForm(forms.Form):
+    """A document to have signed by QR code: its name and either the file (hashed here, on the
+    server) or the hex digest the person computed themselves."""
+
+    FIELD_FOR_CODE = {"bad_digest": "document_digest", "unsupported_digest": "digest_alg"}
+
+    document_name = forms.CharField(label=_("文件名称"), max_length=255)
+    digest_alg = forms.ChoiceField(label=_("摘要算法"), choices=DIGEST_CHOICES, initial="sm3")
+    document = forms.FileField(
+        label=_("文件"), required=False, help_text=_("平台只计算文件摘要，不保存文件。")
+    )
+    document_digest = forms.CharField(
+        label=_("或填写文件摘要（十六进制）"),
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("document")
+        if upload is not None and data.get("digest_alg"):
+            from ggzy_client.keys import new_hash
+
+            h = new_hash(data["digest_alg"])
+            for chunk in upload.chunks():
+                h.update(chunk)
+            data["document_digest"] = h.finish().hex()
+        elif not data.get("document_digest") and "document_digest" not in self.errors:
+            self.add_error("document_digest", _("请上传文件或填写文件摘要。"))
+        return data
+
+    def show_refusal(self, exc: DomainError) -> None:
+        self.add_error(self.FIELD_FOR_CODE.get(exc.code), exc.message)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ggzy.web.views import accounts, entities, ledger, portal
+from ggzy.web.views import accounts, entities, ledger, portal, trust
 
 app_name = "web"
 
@@ -29,4 +29,14 @@ urlpatterns = [
     path("entities/<str:uscc>/members/", entities.add_member, name="entity_member_add"),
     path("ledger/", ledger.index, name="ledger"),
     path("ledger/events/<int:seq>/", ledger.event, name="ledger_event"),
+    path("trust/cas/", trust.authorities, name="trust_cas"),
+    path("trust/signatures/<int:signature_id>/", trust.signature, name="trust_signature"),
+    path("trust/sign-requests/new/", trust.new_sign_request, name="sign_request_new"),
+    path("trust/sign-requests/<str:public_id>/", trust.sign_request, name="sign_request"),
+    path(
+        "trust/sign-requests/<str:public_id>/status/",
+        trust.sign_request_status,
+        name="sign_request_status",
+    ),
+    path("me/certificates/", trust.my_certificates, name="my_certificates"),
 ]
