@@ -42,5 +42,5 @@ class Command(BaseCommand):
         pki = load_demo_pki(settings.VAR_DIR)
         state = "created" if pki.created else "already present"
         self.stdout.write(f"demo PKI {state}: keystores under {pki.root}/<username>/key.pem")
-        for family, (username, path) in sorted(pki.samples().items()):
+        for family, (username, path) in pki.samples().items():
             self.stdout.write(f"  {family:<6} {username:<12} {path}")
