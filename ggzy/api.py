@@ -35,6 +35,13 @@ class SessionAuth(APIKeyCookie):
 
     param_name = "sessionid"
 
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # A caller that sent a bearer token is a machine client: when the token was refused,
+        # answer 401 (not_authenticated), not the session's CSRF 403.
+        if request.headers.get("Authorization", "").lower().startswith("bearer "):
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = getattr(request, "user", None)
         return user if user is not None and user.is_authenticated else None

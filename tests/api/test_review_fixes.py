@@ -71,3 +71,14 @@ def test_a_token_cannot_mint_tokens(users) -> None:  # type: ignore[no-untyped-d
         HTTP_AUTHORIZATION=f"Bearer {secret}",
     )
     assert_error(r, 401, "not_authenticated")
+
+
+@pytest.mark.django_db
+def test_a_refused_bearer_token_is_401_even_with_csrf_enforced() -> None:
+    # A browser-grade client (CSRF enforced) sending a bad token must hear "not authenticated",
+    # not the session's CSRF failure.
+    from tests.api.support import api_client
+
+    client = api_client(enforce_csrf_checks=True)
+    r = client.call("POST", "/api/v1/auth/tokens", {"name": "x"}, token="ggzy_never-issued")
+    assert r.status_code == 401 and r.json()["code"] == "not_authenticated"
