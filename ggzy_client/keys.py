@@ -205,9 +205,7 @@ class PrivateKey:
             kek = _ecies_kek(self.key.exchange(ec.ECDH(), peer), eph_pub, own)
             return AESGCM(kek).decrypt(nonce, body, ECIES_INFO)
         except Exception as exc:
-            raise KeyError_(
-                "unwrap_failed", "the content key was not wrapped to this key"
-            ) from exc
+            raise KeyError_("unwrap_failed", "the content key was not wrapped to this key") from exc
 
     def to_pem(self, password: bytes | None = None) -> bytes:
         if self.family == SM2:

@@ -45,9 +45,7 @@ class SM2PublicKey:
 
     def spki_der(self) -> bytes:
         return bytes(
-            self._key.public_bytes(
-                _ser.Encoding.DER, _ser.PublicFormat.SubjectPublicKeyInfo
-            )
+            self._key.public_bytes(_ser.Encoding.DER, _ser.PublicFormat.SubjectPublicKeyInfo)
         )
 
     def verify(self, signature: bytes, data: bytes) -> bool:
@@ -83,9 +81,7 @@ class SM2PrivateKey:
         return cls(key)
 
     def to_pem(self, password: bytes | None = None) -> bytes:
-        enc = (
-            _ser.BestAvailableEncryption(password) if password else _ser.NoEncryption()
-        )
+        enc = _ser.BestAvailableEncryption(password) if password else _ser.NoEncryption()
         return bytes(self._key.private_bytes(_ser.Encoding.PEM, _ser.PrivateFormat.PKCS8, enc))
 
     def public_key(self) -> SM2PublicKey:

@@ -244,7 +244,7 @@ def bind(request: HttpRequest, payload: BindIn) -> Any:
     return Status(201, _binding_out(binding))
 
 
-@router.delete("/bindings/{binding_id}", response={200: BindingOut, **ERRORS})
+@router.delete("/bindings/{int:binding_id}", response={200: BindingOut, **ERRORS})
 def unbind(request: HttpRequest, binding_id: int) -> Any:
     actor = request.auth  # type: ignore[attr-defined]
     binding = bindings.unbind_certificate(
@@ -314,7 +314,7 @@ def record_signature(request: HttpRequest, payload: SignatureIn) -> Any:
     return Status(201, _signature_out(selectors.get_signature_for(actor, sig.pk)))
 
 
-@router.get("/signatures/{signature_id}", response={200: SignatureOut, 404: ErrorOut})
+@router.get("/signatures/{int:signature_id}", response={200: SignatureOut, 404: ErrorOut})
 def get_signature(request: HttpRequest, signature_id: int) -> Any:
     return _signature_out(selectors.get_signature_for(request.auth, signature_id))  # type: ignore[attr-defined]
 
@@ -326,10 +326,6 @@ def request_out(request: HttpRequest | None, req: Any) -> dict[str, Any]:
     from django.urls import reverse
 
     path = reverse("api:trust_sign_request", kwargs={"request_id": req.public_id})
-    signed = req.signature_id is not None
-    from ggzy.core import clock
-
-    status = "signed" if signed else ("expired" if req.expires_at <= clock.now() else "pending")
     return {
         "id": req.public_id,
         "url": request.build_absolute_uri(path) if request is not None else path,
@@ -337,7 +333,7 @@ def request_out(request: HttpRequest | None, req: Any) -> dict[str, Any]:
         "digest_alg": req.digest_alg,
         "document_digest": req.document_digest,
         "expires_at": req.expires_at,
-        "status": status,
+        "status": signing.request_status(req),
         "statement": signing.request_statement(req),
         "signature_id": req.signature_id,
     }

@@ -189,6 +189,13 @@ def create_signing_request(
     return request
 
 
+def request_status(request: SigningRequest) -> str:
+    """``signed``, ``expired`` or ``pending`` — derived from the stored signature and the clock."""
+    if request.signature_id is not None:
+        return "signed"
+    return "expired" if request.expires_at <= clock.now() else "pending"
+
+
 def request_statement(request: SigningRequest) -> dict[str, Any]:
     """What the signer's device signs (``ggzy_client.signatures.sign_statement``)."""
     return {
