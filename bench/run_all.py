@@ -27,6 +27,7 @@ BENCHES = {
     "proofs": "ledger_proofs.py",
     "envelope": "envelope_seal.py",
     "sm2": "sm2_verify.py",
+    "trust": "trust_validation.py",
 }
 
 
