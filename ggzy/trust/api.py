@@ -21,6 +21,7 @@ from ggzy.core.errors import DomainError, UnsupportedMediaType, ValidationFailed
 from ggzy.core.schemas import ErrorOut
 from ggzy.registry.selectors import get_entity
 from ggzy.trust import bindings, envelopes, selectors, services, signing, validation
+from ggzy.trust.bindings import active_binding
 from ggzy.trust.models import CertificateAuthority, CertificateBinding, DocumentSignature
 from ggzy.trust.schemas import (
     AuthorityIn,
@@ -37,6 +38,7 @@ from ggzy.trust.schemas import (
     EnvelopeOut,
     OpenIn,
     OpenOut,
+    SignatureCheckOut,
     SignatureIn,
     SignatureOut,
     SignRequestAnswerIn,
@@ -312,6 +314,38 @@ def record_signature(request: HttpRequest, payload: SignatureIn) -> Any:
         cms=_b64(payload.cms, "cms") if payload.cms is not None else None,
     )
     return Status(201, _signature_out(selectors.get_signature_for(actor, sig.pk)))
+
+
+@router.post("/signatures/verify", response={200: SignatureCheckOut, 422: ErrorOut}, auth=PUBLIC)
+def verify_signature(request: HttpRequest, payload: SignatureIn) -> Any:
+    """Verify a signature (``sigfile`` or ``cms``) and its certificate against the trust store,
+    without recording anything. Malformed input is a 422; a signature that does not hold is
+    ``valid: false`` with the reason's code."""
+    document = _b64(payload.document, "document") if payload.document is not None else None
+    cms = _b64(payload.cms, "cms") if payload.cms is not None else None
+    try:
+        verified, report = signing.verify_signature(
+            document=document,
+            document_digest=payload.document_digest,
+            sigfile=payload.sigfile,
+            cms=cms,
+        )
+    except ValidationFailed as exc:
+        if exc.code in signing.MALFORMED_SIGNATURE_CODES:
+            raise
+        return {"valid": False, "code": exc.code, "message": exc.message}
+    binding = active_binding(report.fingerprint)
+    holder = binding and (binding.entity.name if binding.entity else binding.holder.display_name)
+    return {
+        "valid": True,
+        "code": None,
+        "message": "",
+        "digest_alg": verified.digest_alg,
+        "document_digest": verified.digest.hex(),
+        "signed_at": verified.signed_at,
+        "certificate": report.as_dict(),
+        "bound_to": holder or None,
+    }
 
 
 @router.get("/signatures/{int:signature_id}", response={200: SignatureOut, 404: ErrorOut})

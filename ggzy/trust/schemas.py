@@ -138,6 +138,17 @@ class SignatureIn(StrictSchema):
     cms: str | None = Field(None, max_length=64 * 1024)
 
 
+class SignatureCheckOut(StrictSchema):
+    valid: bool
+    code: str | None
+    message: str
+    digest_alg: str | None = None
+    document_digest: str | None = None
+    signed_at: datetime | None = None
+    certificate: CertificateOut | None = None
+    bound_to: str | None = None
+
+
 class ValidityOut(StrictSchema):
     valid: bool
     code: str | None

@@ -33,6 +33,18 @@ from ggzy_client import signatures
 from ggzy_client.signatures import SignatureError, VerifiedSignature
 
 DIGEST_LENGTHS = {"sm3": 64, "sha256": 64}
+# Refusals that mean "this is not a signature we can read" (a 422) rather than "this signature
+# does not hold" (an answer: valid false, with the reason).
+MALFORMED_SIGNATURE_CODES = frozenset(
+    {
+        "malformed_signature",
+        "signature_required",
+        "document_required",
+        "bad_digest",
+        "bad_certificate",
+        "no_certificate",
+    }
+)
 
 
 def _refused(exc: SignatureError) -> ValidationFailed:
@@ -69,10 +81,9 @@ def record_signature(
 ) -> DocumentSignature:
     """Verify and record the actor's signature over a document (or its digest)."""
     require(actor, "trust.sign")
-    if (sigfile is None) == (cms is None):
-        raise ValidationFailed("请提供一种签名 (give sigfile or cms)", code="signature_required")
-    verified = _verify(document, document_digest, sigfile, cms)
-    validation.validate(verified.certificate, purpose="sign")
+    verified, _ = verify_signature(
+        document=document, document_digest=document_digest, sigfile=sigfile, cms=cms
+    )
     binding = _signer_binding(actor, verified.certificate)
     raw = bytes(cms) if cms is not None else signatures._b64(sigfile["signature"])  # type: ignore[index]
     return _store(
@@ -82,6 +93,21 @@ def record_signature(
         fmt=SignatureFormat.CMS if cms is not None else SignatureFormat.DETACHED,
         signature=raw,
     )
+
+
+def verify_signature(
+    *,
+    document: bytes | None = None,
+    document_digest: str | None = None,
+    sigfile: dict[str, Any] | None = None,
+    cms: bytes | None = None,
+) -> tuple[VerifiedSignature, validation.CertificateReport]:
+    """Check a signature and its certificate against the trust store, recording nothing (the
+    public verify service). Raises ``ValidationFailed`` / ``CertificateRejected`` with the code."""
+    if (sigfile is None) == (cms is None):
+        raise ValidationFailed("请提供一种签名 (give sigfile or cms)", code="signature_required")
+    verified = _verify(document, document_digest, sigfile, cms)
+    return verified, validation.validate(verified.certificate, purpose="sign")
 
 
 def _verify(

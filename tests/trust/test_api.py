@@ -57,9 +57,7 @@ def test_others_may_not_onboard(http, frozen_clock, db):
     secret = token(make_user("b", Role.BIDDER))
     before = db_state()
     body = {"code": "x-ca", "name": "某CA", "certificates": [pki.test_ca("rsa").pems()[0].decode()]}
-    assert_error(
-        http.call("POST", "/api/v1/trust/cas", body, token=secret), 403, "forbidden"
-    )
+    assert_error(http.call("POST", "/api/v1/trust/cas", body, token=secret), 403, "forbidden")
     assert db_state() == before
     assert not CertificateAuthority.objects.exists()
 
@@ -399,3 +397,31 @@ def test_qr_signing_request_round_trip_and_refusals(
     )
     assert events("trust.signing_refused") == 3
     assert CertificateBinding.objects.count() == 1
+
+
+def test_public_verify_service_answers_without_recording(
+    http, frozen_clock, bound, entity_cert, entity
+):
+    doc = b"award notice"
+    sigfile = signatures.sign_detached(doc, pki.keystore(entity_cert))
+    url = "/api/v1/trust/signatures/verify"
+    before = db_state()
+    r = http.call("POST", url, {"document_name": "n", "document": pki.b64(doc), "sigfile": sigfile})
+    assert r.status_code == 200 and r.json()["valid"] is True, r.content
+    assert r.json()["bound_to"] == entity.name
+    assert r.json()["certificate"]["subject_identifier"] == entity.uscc
+    r = http.call(
+        "POST", url, {"document_name": "n", "document": pki.b64(b"forged"), "sigfile": sigfile}
+    )
+    assert (r.json()["valid"], r.json()["code"]) == (False, "digest_mismatch")
+    bad = {**sigfile, "signature": "AAAA"}
+    r = http.call("POST", url, {"document_name": "n", "document": pki.b64(doc), "sigfile": bad})
+    assert (r.json()["valid"], r.json()["code"]) == (False, "signature_invalid")
+    assert_error(
+        http.call(
+            "POST", url, {"document_name": "n", "document": pki.b64(doc), "sigfile": {"x": 1}}
+        ),
+        422,
+        "malformed_signature",
+    )
+    assert db_state() == before
