@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import hashlib
 import itertools
 import re
@@ -18,6 +19,8 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID, NameOID
+from django.db import connection
+from django.db.models import Q
 
 from ggzy.core import clock
 from ggzy.core.errors import ValidationFailed
@@ -219,21 +222,13 @@ def validate(
     moment = at or clock.now()
     key = public_key(cert)  # weak or unsupported keys first: nothing else matters then
     _refuse_ca_certificate(cert)
-    issuer = find_issuer(cert)
-    if issuer is None:
-        raise CertificateRejected("unknown_ca", detail={"issuer": cert.issuer.rfc4514_string()})
-    status = authority_status(issuer.authority, at)
-    if status != CAStatus.ACTIVE:
-        code = "ca_suspended" if status == CAStatus.SUSPENDED else "ca_retired"
-        raise CertificateRejected(code, detail={"authority": issuer.authority.code})
-    chain = chain_of(issuer)
+    chain, authority = _issuer_and_chain(cert, moment, at)
     _check_period(cert, moment)
     for ca in chain:
         _check_period(ca_material(ca)[0], moment)
-    _check_revocation(cert, issuer, chain, moment)
     if purpose is not None:
         check_key_usage(cert, purpose)
-    identifier, kind = subject_identifier(cert, issuer.authority.subject_id_attribute)
+    identifier, kind = subject_identifier(cert, authority.subject_id_attribute)
     return CertificateReport(
         certificate=cert,
         fingerprint=fingerprint(cert),
@@ -243,11 +238,113 @@ def validate(
         issuer=cert.issuer.rfc4514_string(),
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
-        authority=issuer.authority,
+        authority=authority,
         chain=chain,
         subject_identifier=identifier,
         kind=kind,
     )
+
+
+def _issuer_and_chain(
+    cert: x509.Certificate, moment: datetime, at: datetime | None
+) -> tuple[tuple[CACertificate, ...], CertificateAuthority]:
+    """The chain from the issuing CA certificate up to the root, and the CA as stored now, with
+    the CA's status and revocation checked.
+
+    The fast path finds the issuer among cached candidates and checks the CA status, the
+    revocation of every link and that the cached rows are still the stored ones in one query; a
+    cache miss or a stale cache takes the plain path through the ORM."""
+    issuer = _cached_issuer(cert)
+    if issuer is not None:
+        chain = chain_of(issuer)
+        state = _store_state(cert, chain, moment)
+        if state is not None:
+            status, changed_since, revoked, attribute = state
+            authority = copy.copy(issuer.authority)  # the cached row, with today's values
+            authority.status, authority.subject_id_attribute = status, attribute
+            if at is not None and changed_since:
+                status = authority_status(authority, at)
+            _refuse_status(issuer, status)
+            if revoked:
+                _check_revocation(cert, issuer, chain, moment)  # raises, naming the serial
+            return chain, authority
+        _candidates.clear()
+        _chains.clear()
+    issuer = find_issuer(cert)
+    if issuer is None:
+        raise CertificateRejected("unknown_ca", detail={"issuer": cert.issuer.rfc4514_string()})
+    _refuse_status(issuer, authority_status(issuer.authority, at))
+    chain = chain_of(issuer)
+    _check_revocation(cert, issuer, chain, moment)
+    return chain, issuer.authority
+
+
+def _refuse_status(issuer: CACertificate, status: str) -> None:
+    if status != CAStatus.ACTIVE:
+        code = "ca_suspended" if status == CAStatus.SUSPENDED else "ca_retired"
+        raise CertificateRejected(code, detail={"authority": issuer.authority.code})
+
+
+_candidates: dict[tuple[str, str], list[CACertificate]] = {}
+
+
+def _cached_issuer(cert: x509.Certificate) -> CACertificate | None:
+    """The issuer among the CA certificates seen before with the issuer's name (no query)."""
+    key = (name_hash(cert.issuer), signature_family(cert))
+    rows = _candidates.get(key)
+    if rows is None:
+        rows = _candidates[key] = list(
+            CACertificate.objects.select_related("authority").filter(
+                subject_hash=key[0], family=key[1]
+            )
+        )
+    for row in rows:
+        if keys.signed_by(cert, ca_material(row)[1]):
+            return row
+    return None
+
+
+def _store_state(
+    cert: x509.Certificate, chain: tuple[CACertificate, ...], moment: datetime
+) -> tuple[str, bool, bool, str] | None:
+    """(CA status, changed after ``moment``, any link revoked by ``moment``, subject attribute)
+    in one query, or
+    ``None`` when the cached rows are no longer the stored ones."""
+    ca_table = CertificateAuthority._meta.db_table
+    cert_table = CACertificate._meta.db_table
+    revoked_table = Revoked._meta.db_table
+    when = connection.ops.adapt_datetimefield_value(moment)
+    links = _links(cert, chain)
+    same_rows = " OR ".join(["(id = %s AND fingerprint = %s)"] * len(chain))
+    revoked_links = " OR ".join(["(issuer_id = %s AND serial = %s)"] * len(links))
+    sql = (
+        f"SELECT a.status, CASE WHEN a.status_changed_at > %s THEN 1 ELSE 0 END, "
+        f"a.subject_id_attribute, "
+        f"(SELECT COUNT(*) FROM {cert_table} WHERE {same_rows}), "
+        f"(SELECT COUNT(*) FROM (SELECT 1 FROM {revoked_table} "
+        f"WHERE ({revoked_links}) AND revoked_at <= %s LIMIT 1) AS hit) "
+        f"FROM {ca_table} a WHERE a.id = %s"
+    )
+    params: list[Any] = [when]
+    for row in chain:
+        params += [row.pk, row.fingerprint]
+    for issuer_id, serial in links:
+        params += [issuer_id, serial]
+    params += [when, chain[0].authority_id]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchone()
+    if found is None or int(found[3]) != len(chain):
+        return None
+    return str(found[0]), bool(found[1]), bool(found[4]), str(found[2])
+
+
+def _links(cert: x509.Certificate, chain: tuple[CACertificate, ...]) -> list[tuple[int, str]]:
+    """(issuer row, serial) for the certificate and for each CA certificate below the root."""
+    links = [(chain[0].pk, format(cert.serial_number, "x"))]
+    for child, parent in itertools.pairwise(chain):
+        links.append((parent.pk, child.serial))
+    return links
 
 
 def _refuse_ca_certificate(cert: x509.Certificate) -> None:
@@ -279,13 +376,8 @@ def _check_revocation(
     moment: datetime,
 ) -> None:
     """The certificate against its issuer's CRLs, each intermediate against its parent's."""
-    from django.db.models import Q
-
-    links = [(issuer.pk, format(cert.serial_number, "x"))]
-    for child, parent in itertools.pairwise(chain):
-        links.append((parent.pk, child.serial))
     condition = Q()
-    for issuer_id, serial in links:
+    for issuer_id, serial in _links(cert, chain):
         condition |= Q(issuer_id=issuer_id, serial=serial)
     hit = (
         Revoked.objects.filter(condition, revoked_at__lte=moment)
