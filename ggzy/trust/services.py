@@ -4,6 +4,7 @@ import CRLs (file or the CA's CRL address). Each change is a ledger event."""
 from __future__ import annotations
 
 import hashlib
+import re
 import urllib.request
 from typing import Any
 
@@ -27,6 +28,7 @@ from ggzy.trust.models import (
 from ggzy.trust.validation import CertificateRejected
 from ggzy_client import keys
 
+CA_CODE = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
 CRL_FETCH_TIMEOUT = 10
 CRL_MAX_BYTES = 20 * 1024 * 1024
 
@@ -47,6 +49,12 @@ def onboard_ca(
 ) -> CertificateAuthority:
     """Recognize a CA with its root (and any intermediate) certificates, PEM or DER."""
     _actor_may_manage(actor)
+    if not CA_CODE.fullmatch(code):
+        raise ValidationFailed(
+            "CA 代码只能包含小写字母、数字和连字符 (code: lowercase letters, digits, hyphens)",
+            code="bad_ca_code",
+            detail={"code": code},
+        )
     parsed = _parse_ca_certificates(certificates)
     if subject_id_attribute and not _known_attribute(subject_id_attribute):
         raise ValidationFailed(
@@ -56,16 +64,18 @@ def onboard_ca(
         )
     now = clock.now()
     with transaction.atomic():
-        if CertificateAuthority.objects.filter(code=code).exists():
-            raise Conflict("CA 代码已存在 (CA code taken)", code="ca_code_taken")
-        authority = CertificateAuthority.objects.create(
-            code=code,
-            name=name,
-            subject_id_attribute=subject_id_attribute,
-            crl_url=crl_url,
-            onboarded_at=now,
-            status_changed_at=now,
-        )
+        try:
+            with transaction.atomic():
+                authority = CertificateAuthority.objects.create(
+                    code=code,
+                    name=name,
+                    subject_id_attribute=subject_id_attribute,
+                    crl_url=crl_url,
+                    onboarded_at=now,
+                    status_changed_at=now,
+                )
+        except IntegrityError:
+            raise Conflict("CA 代码已存在 (CA code taken)", code="ca_code_taken") from None
         CAStatusChange.objects.create(
             authority=authority, status=states.CAStatus.ACTIVE, at=now, by=actor_ref(actor)
         )

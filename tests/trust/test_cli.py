@@ -118,14 +118,14 @@ def test_add_refusals_change_nothing(frozen_clock, sm2_files, tmp_path) -> None:
     root, sub = sm2_files
     junk = write(tmp_path, "junk.pem", b"not a certificate")
     leaf_file = write(tmp_path, "leaf.pem", pki.entity_cert("sm2", _uscc()).pem)
-    assert str(refused("ca", "add", str(junk), "--code", "x", "--name", "X")).startswith(
+    assert str(refused("ca", "add", str(junk), "--code", "xx", "--name", "X")).startswith(
         "[bad_certificate] "
     )
     assert "[not_a_ca_certificate]" in str(
-        refused("ca", "add", str(leaf_file), "--code", "x", "--name", "X")
+        refused("ca", "add", str(leaf_file), "--code", "xx", "--name", "X")
     )
-    assert "[chain_incomplete]" in str(refused("ca", "add", str(sub), "--code", "x", "--name", "X"))
-    missing = refused("ca", "add", str(tmp_path / "nope.pem"), "--code", "x", "--name", "X")
+    assert "[chain_incomplete]" in str(refused("ca", "add", str(sub), "--code", "xx", "--name", "X"))
+    missing = refused("ca", "add", str(tmp_path / "nope.pem"), "--code", "xx", "--name", "X")
     assert missing.returncode == 2 and "nope.pem" in str(missing)
     assert CertificateAuthority.objects.count() == 0 and Event.objects.count() == 0
 

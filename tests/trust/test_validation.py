@@ -162,3 +162,17 @@ def test_subject_attribute_is_configurable_per_ca(frozen_clock, cas):
     assert validation.validate(issued.certificate).subject_identifier == uscc(9)  # default search
     CertificateAuthority.objects.filter(code="test-rsa").update(subject_id_attribute="serialNumber")
     assert validation.validate(issued.certificate).kind == ""
+
+
+def test_ca_code_is_checked_and_unique(frozen_clock, cas):
+    from ggzy.core.errors import Conflict, ValidationFailed
+
+    ca = pki.test_ca("ecdsa")
+    with pytest.raises(ValidationFailed) as bad:
+        services.onboard_ca(actor="system:test", code="a b", name="x", certificates=ca.pems())
+    assert bad.value.code == "bad_ca_code"
+    with pytest.raises(Conflict) as taken:
+        services.onboard_ca(
+            actor="system:test", code="test-ecdsa", name="x", certificates=ca.pems()
+        )
+    assert taken.value.code == "ca_code_taken"
