@@ -36,7 +36,22 @@ def test_person_certificate_names_the_id_number(frozen_clock, cas):
     assert (report.kind, report.subject_identifier) == ("person", "11010519491231002X")
 
 
-def test_an_openssl_made_sm2_certificate_chains(frozen_clock, db, tmp_path):
+OPENSSL_KEYS = {
+    "sm2": ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:SM2"],
+    "ecdsa": ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+    "rsa": ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+}
+OPENSSL_SIGN = {
+    "sm2": ["-sm3", "-sigopt", "distid:1234567812345678"],
+    "ecdsa": ["-sha256"],
+    "rsa": ["-sha256"],
+}
+
+
+@pytest.mark.parametrize("family", ["sm2", "ecdsa", "rsa"])
+def test_openssl_made_root_intermediate_and_leaf_validate(db, tmp_path, family):
+    """Interop: a CA hierarchy made with the OpenSSL 3 command line is onboarded and its
+    certificates validate here, with the subject's USCC found."""
     import shutil
     import subprocess
 
@@ -46,25 +61,34 @@ def test_an_openssl_made_sm2_certificate_chains(frozen_clock, db, tmp_path):
     def run(*args: str) -> None:
         subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp_path)
 
-    sm3 = ["-sm3", "-sigopt", "distid:1234567812345678"]
-    run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:SM2", "-out", "ca.key")
-    run("req", "-x509", "-new", "-key", "ca.key", *sm3, "-subj", "/CN=OpenSSL SM2 CA",
+    sign = OPENSSL_SIGN[family]
+    vfy = ["-vfyopt", "distid:1234567812345678"] if family == "sm2" else []
+    for name in ("root", "sub", "leaf"):
+        run("genpkey", *OPENSSL_KEYS[family], "-out", f"{name}.key")
+    (tmp_path / "ca.ext").write_text(
+        "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
+    )
+    (tmp_path / "leaf.ext").write_text("keyUsage=critical,digitalSignature,nonRepudiation\n")
+    run("req", "-x509", "-new", "-key", "root.key", *sign, "-subj", f"/CN={family} OpenSSL root",
         "-days", "3650", "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", "ca.pem")  # fmt: skip
-    run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:SM2", "-out", "l.key")
-    run("req", "-new", "-key", "l.key", *sm3, "-subj", f"/CN=x/serialNumber={uscc(3)}",
-        "-out", "l.csr")  # fmt: skip
-    (tmp_path / "ext").write_text("keyUsage=critical,digitalSignature\n")
-    run("x509", "-req", "-in", "l.csr", "-CA", "ca.pem", "-CAkey", "ca.key", *sm3,
-        "-vfyopt", "distid:1234567812345678", "-days", "365", "-extfile", "ext", "-out", "l.pem")  # fmt: skip
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", "root.pem")  # fmt: skip
+    for name, issuer, subject, ext in (
+        ("sub", "root", f"/CN={family} OpenSSL sub", "ca.ext"),
+        ("leaf", "sub", f"/CN=某公司/serialNumber={uscc(3)}", "leaf.ext"),
+    ):
+        run("req", "-new", "-key", f"{name}.key", *sign, "-subj", subject, "-out", f"{name}.csr")
+        run("x509", "-req", "-in", f"{name}.csr", "-CA", f"{issuer}.pem", "-CAkey", f"{issuer}.key",
+            *sign, *vfy, "-days", "365", "-extfile", ext, "-out", f"{name}.pem")  # fmt: skip
     services.onboard_ca(
-        actor="system:test", code="openssl-sm2", name="OpenSSL SM2",
-        certificates=[(tmp_path / "ca.pem").read_bytes()],
-    )  # fmt: skip
-    cert = validation.parse_certificate((tmp_path / "l.pem").read_bytes())
+        actor="system:test",
+        code=f"openssl-{family}",
+        name="OpenSSL CA",
+        certificates=[(tmp_path / "sub.pem").read_bytes(), (tmp_path / "root.pem").read_bytes()],
+    )  # fmt: skip (intermediate first: the store orders them)
+    cert = validation.parse_certificate((tmp_path / "leaf.pem").read_bytes())
     with frozen_clock_at(datetime.now(UTC)):
         report = validation.validate(cert, purpose="sign")
-    assert (report.family, report.subject_identifier) == ("sm2", uscc(3))
+    assert (report.family, report.subject_identifier, len(report.chain)) == (family, uscc(3), 2)
 
 
 def frozen_clock_at(moment: datetime):  # type: ignore[no-untyped-def]
