@@ -15,7 +15,7 @@ class Family(models.TextChoices):
 class CAStatus(models.TextChoices):
     ACTIVE = "active", _("正常")
     SUSPENDED = "suspended", _("暂停")
-    RETIRED = "retired", _("退出")
+    RETIRED = "retired", _("已退出")
 
 
 # from -> allowed targets. A retired CA stays retired: re-joining is a new onboarding.
