@@ -29,6 +29,7 @@ from ggzy_client import keys
 from ggzy_client.signatures import verify_statement
 
 PURPOSES = ("login", "bind")
+CHALLENGE_KEEP = timedelta(hours=1)
 
 
 def audience() -> str:
@@ -41,6 +42,8 @@ def issue_challenge(*, purpose: str) -> LoginChallenge:
         raise ValidationFailed("未知用途 (unknown purpose)", code="bad_purpose")
     now = clock.now()
     with transaction.atomic():
+        # Spent and expired nonces are worth nothing (the ledger has the logins): keep the table small.
+        LoginChallenge.objects.filter(expires_at__lt=now - CHALLENGE_KEEP).delete()
         return LoginChallenge.objects.create(
             nonce=secrets.token_hex(24),
             purpose=purpose,

@@ -180,7 +180,7 @@ class LoginChallenge(models.Model):
     nonce = models.CharField(max_length=64, unique=True)
     purpose = models.CharField(max_length=16)
     created_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
     used_at = models.DateTimeField(null=True, blank=True)
 
 

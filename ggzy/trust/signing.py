@@ -7,6 +7,7 @@ the trust store and its binding to the signer, records it and puts it in the led
 
 from __future__ import annotations
 
+import base64
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -85,7 +86,8 @@ def record_signature(
         document=document, document_digest=document_digest, sigfile=sigfile, cms=cms
     )
     binding = _signer_binding(actor, verified.certificate)
-    raw = bytes(cms) if cms is not None else signatures._b64(sigfile["signature"])  # type: ignore[index]
+    # the stored signature: the CMS blob, or the raw detached signature (already checked base64)
+    raw = bytes(cms) if cms is not None else base64.b64decode(sigfile["signature"])  # type: ignore[index]
     return _store(
         binding=binding,
         document_name=document_name,

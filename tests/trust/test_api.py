@@ -425,3 +425,14 @@ def test_public_verify_service_answers_without_recording(
         "malformed_signature",
     )
     assert db_state() == before
+
+
+def test_old_challenges_are_cleared_when_new_ones_are_issued(frozen_clock, db):
+    from ggzy.trust import bindings
+    from ggzy.trust.models import LoginChallenge
+
+    old = bindings.issue_challenge(purpose="login")
+    frozen_clock.advance(hours=2)
+    fresh = bindings.issue_challenge(purpose="bind")
+    assert list(LoginChallenge.objects.values_list("nonce", flat=True)) == [fresh.nonce]
+    assert old.nonce != fresh.nonce
