@@ -196,11 +196,13 @@ def _register_routers() -> None:
     from ggzy.ledger.api import router as ledger_router
     from ggzy.registry.api import router as registry_router
     from ggzy.trust.api import router as trust_router
+    from ggzy.trust.api_documents import router as trust_documents_router
 
     api.add_router("/auth", accounts_router)
     api.add_router("/entities", registry_router)
     api.add_router("/ledger", ledger_router)
     api.add_router("/trust", trust_router)
+    api.add_router("/trust", trust_documents_router)
     api.add_router("/", core_router)
 
 

@@ -164,7 +164,7 @@ def call(
         with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
             return _json(resp.read())
     except urllib.error.HTTPError as exc:
-        raise _refusal(exc, token is not None) from None
+        raise _refusal(exc) from None
     except urllib.error.URLError as exc:
         raise ClientError("server_unreachable", f"{url}: {exc.reason}") from None
     except (ConnectionError, TimeoutError) as exc:
@@ -178,15 +178,12 @@ def _json(raw: bytes) -> Any:
         raise ClientError("bad_response", "the server did not answer with JSON") from None
 
 
-def _refusal(exc: urllib.error.HTTPError, sent_token: bool) -> ClientError:
+def _refusal(exc: urllib.error.HTTPError) -> ClientError:
     try:
         answer = json.loads(exc.read() or b"{}")
     except ValueError:
         answer = None
     if isinstance(answer, dict) and "code" in answer:
-        if sent_token and answer["code"] == "csrf_failed":
-            # an unknown or expired token falls through to the (CSRF-checked) session auth
-            return ClientError("not_authenticated", "the token was refused: log in again")
         return ClientError(str(answer["code"]), str(answer.get("message", "")))
     return ClientError(f"http_{exc.code}", f"{exc.reason} ({exc.url})")
 

@@ -150,7 +150,7 @@ def test_bind_without_a_token(capsys, world: World) -> None:  # type: ignore[no-
     code, _, err = run(capsys, world, "bind", "--key", key, "--token-file", missing)
     assert code == 2 and err.startswith("error [not_logged_in]: ")
     code, _, err = run(capsys, world, "bind", "--key", key, "--token", "bogus")
-    assert code == 2 and err.startswith("error [not_authenticated]: ")  # server: csrf_failed
+    assert code == 2 and err.startswith("error [not_authenticated]: ")
 
 
 def test_server_unreachable(capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

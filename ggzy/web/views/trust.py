@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 from ggzy.core import clock
 from ggzy.core.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
 from ggzy.trust import selectors, signing
-from ggzy.trust.api import request_out
+from ggzy.trust.api_documents import request_out
 from ggzy.trust.models import CertificateAuthority, SigningRequest
 from ggzy.web.forms import SignRequestForm
 from ggzy.web.views.common import error_page
