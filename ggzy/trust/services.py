@@ -17,7 +17,7 @@ from ggzy.core import clock
 from ggzy.core.errors import Conflict, ValidationFailed
 from ggzy.ledger.context import actor_ref
 from ggzy.ledger.services import append_event
-from ggzy.trust import states, validation
+from ggzy.trust import states, subjects, validation
 from ggzy.trust.models import (
     CACertificate,
     CAStatusChange,
@@ -56,7 +56,7 @@ def onboard_ca(
             detail={"code": code},
         )
     parsed = _parse_ca_certificates(certificates)
-    if subject_id_attribute and not _known_attribute(subject_id_attribute):
+    if subject_id_attribute and not subjects.known_attribute(subject_id_attribute):
         raise ValidationFailed(
             "未知的主题属性 (unknown subject attribute)",
             code="bad_subject_attribute",
@@ -104,10 +104,6 @@ def add_ca_certificates(
             payload={"certificates": [c.fingerprint for c in added]},
         )
     return added
-
-
-def _known_attribute(name: str) -> bool:
-    return name in validation.ATTRIBUTE_NAMES or validation._oid(name) is not None
 
 
 def _parse_ca_certificates(blobs: list[bytes]) -> list[x509.Certificate]:

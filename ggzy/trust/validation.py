@@ -12,22 +12,21 @@ import binascii
 import copy
 import hashlib
 import itertools
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from cryptography import x509
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.oid import ExtensionOID
 from django.db import connection
 from django.db.models import Q
 
 from ggzy.core import clock
 from ggzy.core.errors import ValidationFailed
-from ggzy.core.identifiers import IdentifierError, validate_resident_id, validate_uscc
 from ggzy.trust.models import CACertificate, CAStatusChange, CertificateAuthority
 from ggzy.trust.models import RevokedCertificate as Revoked
 from ggzy.trust.states import CAStatus
+from ggzy.trust.subjects import subject_identifier
 from ggzy_client import keys
 
 MAX_DEPTH = 6
@@ -36,18 +35,6 @@ PURPOSE_USAGES = {
     "login": ("digital_signature",),
     "encrypt": ("key_encipherment", "data_encipherment", "key_agreement"),
 }
-ATTRIBUTE_NAMES = {
-    "CN": NameOID.COMMON_NAME,
-    "serialNumber": NameOID.SERIAL_NUMBER,
-    "O": NameOID.ORGANIZATION_NAME,
-    "OU": NameOID.ORGANIZATIONAL_UNIT_NAME,
-    "organizationIdentifier": x509.ObjectIdentifier("2.5.4.97"),
-    "UID": NameOID.USER_ID,
-    "title": NameOID.TITLE,
-}
-# Where CAs usually put the USCC / ID number when the CA's configuration does not say.
-DEFAULT_ATTRIBUTES = ("organizationIdentifier", "serialNumber", "UID", "OU", "CN")
-_TOKEN = re.compile(r"[0-9A-Z]{18}")
 
 REASONS = {
     "bad_certificate": "不是有效的 X.509 证书 (not an X.509 certificate)",
@@ -401,38 +388,6 @@ def check_key_usage(cert: x509.Certificate, purpose: str) -> None:
     wanted = PURPOSE_USAGES[purpose]
     if not any(getattr(usage, name) for name in wanted):
         raise CertificateRejected("wrong_key_usage", detail={"purpose": purpose})
-
-
-def subject_identifier(cert: x509.Certificate, attribute: str = "") -> tuple[str, str]:
-    """(USCC or ID number, ``entity``/``person``) from the subject, or ``("", "")``."""
-    names = (attribute,) if attribute else DEFAULT_ATTRIBUTES
-    for name in names:
-        oid = ATTRIBUTE_NAMES.get(name) or _oid(name)
-        if oid is None:
-            continue
-        for attr in cert.subject.get_attributes_for_oid(oid):
-            value = attr.value if isinstance(attr.value, str) else ""
-            found = _identifier_in(value.upper())
-            if found:
-                return found
-    return "", ""
-
-
-def _oid(dotted: str) -> x509.ObjectIdentifier | None:
-    try:
-        return x509.ObjectIdentifier(dotted)
-    except ValueError:
-        return None
-
-
-def _identifier_in(value: str) -> tuple[str, str] | None:
-    for token in _TOKEN.findall(value):
-        for check, kind in ((validate_uscc, "entity"), (validate_resident_id, "person")):
-            try:
-                return check(token), kind
-            except IdentifierError:
-                continue
-    return None
 
 
 def check_key_usage_ca(cert: x509.Certificate) -> None:
