@@ -377,26 +377,24 @@ def _check_revocation(
         )
 
 
-def check_key_usage(cert: x509.Certificate, purpose: str) -> None:
-    """Refuse unless the keyUsage extension (when present) allows ``purpose``."""
+def _key_usage(cert: x509.Certificate) -> x509.KeyUsage | None:
     try:
-        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+        return cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
-        return
+        return None
     except ValueError:
         raise CertificateRejected("bad_certificate") from None
-    wanted = PURPOSE_USAGES[purpose]
-    if not any(getattr(usage, name) for name in wanted):
+
+
+def check_key_usage(cert: x509.Certificate, purpose: str) -> None:
+    """Refuse unless the keyUsage extension (when present) allows ``purpose``."""
+    usage = _key_usage(cert)
+    if usage is not None and not any(getattr(usage, n) for n in PURPOSE_USAGES[purpose]):
         raise CertificateRejected("wrong_key_usage", detail={"purpose": purpose})
 
 
 def check_key_usage_ca(cert: x509.Certificate) -> None:
     """A CA certificate must be allowed to sign certificates (when keyUsage is present)."""
-    try:
-        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        return
-    except ValueError:
-        raise CertificateRejected("bad_certificate") from None
-    if not usage.key_cert_sign:
+    usage = _key_usage(cert)
+    if usage is not None and not usage.key_cert_sign:
         raise CertificateRejected("wrong_key_usage", detail={"purpose": "ca"})

@@ -8,42 +8,17 @@ shows, signs the statement with a bound certificate's key and posts the signatur
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(os.environ.get("GGZY_SCREENSHOTS", "/tmp"))
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium"),
-]
+from tests.browser.conftest import BROWSER_MARKS, SCREENSHOTS
+
+pytestmark = BROWSER_MARKS
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with pytest.MonkeyPatch.context() as env, playwright_api.sync_playwright() as p:
-        env.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        chromium = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser) -> Iterator[Any]:  # type: ignore[no-untyped-def]
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
 
 
 @pytest.fixture
