@@ -143,13 +143,14 @@ def load_demo() -> DemoResult:
             subject="calendar:2026",
             payload={"days": len(HOLIDAYS_2026)},
         )
-        for username, display, roles, staff in PEOPLE:
+        for n, (username, display, roles, staff) in enumerate(PEOPLE):
             user = create_user(
                 actor=SYSTEM,
                 username=username,
                 password=DEMO_PASSWORD,
                 roles=list(roles),
                 display_name=display,
+                resident_id=make_resident_id(f"32010219{70 + n}0{n + 1}15{n + 1:03d}"),
                 check_password=False,
             )
             if staff:

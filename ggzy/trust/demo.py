@@ -38,7 +38,7 @@ CA_FROM = datetime(2026, 1, 1, tzinfo=UTC)
 CA_UNTIL = datetime(2036, 12, 31, tzinfo=UTC)
 CERT_FROM = datetime(2026, 1, 1, tzinfo=UTC)
 CERT_UNTIL = datetime(2028, 12, 31, 23, 59, 59, tzinfo=UTC)
-PERSON_USERS = ("zhuanjia",)
+PERSON_USERS = ("zhuanjia", "zuzhi", "jianguan")  # expert, opening staff, regulator
 PERSON_PREFIXES = ("tenderer", "agent")
 REVOKED_FAMILY = keys.ECDSA
 
@@ -177,7 +177,7 @@ def demo_bidders() -> list[tuple[User, Entity]]:
 
 
 def demo_people() -> list[User]:
-    """The expert and tenderer/agent users who have a resident ID (the demo gives none yet)."""
+    """The people who sign as themselves: the expert, the opening staff, the regulator (and\ntenderer/agent users, once they have a resident ID)."""
     users = User.objects.exclude(resident_id="").order_by("username")
     return [
         u for u in users if u.username in PERSON_USERS or u.username.startswith(PERSON_PREFIXES)

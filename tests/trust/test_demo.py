@@ -44,7 +44,8 @@ def test_bidders_spread_over_families(world) -> None:  # type: ignore[no-untyped
         "rsa",
         "sm2",
     ]
-    assert set(result.keystores) == {u.username for u, _ in demo_bidders()}
+    people = {"zhuanjia", "zuzhi", "jianguan"}  # person certificates: expert, staff, regulator
+    assert set(result.keystores) == {u.username for u, _ in demo_bidders()} | people
 
 
 def test_keystores_load_validate_and_are_bound(world) -> None:  # type: ignore[no-untyped-def]
@@ -55,10 +56,14 @@ def test_keystores_load_validate_and_are_bound(world) -> None:  # type: ignore[n
         assert ks.key.family == family and ks.certificate is not None and len(ks.chain) == 2
         report = validation.validate(ks.certificate, purpose="sign")
         assert report.authority.code == ca_code(family)
-        assert report.subject_identifier == owners[username].uscc
         binding = active_binding(report.fingerprint)
-        assert binding is not None
-        assert binding.holder.username == username and binding.entity == owners[username]
+        assert binding is not None and binding.holder.username == username
+        if username in owners:  # an entity certificate, bound to the entity the user acts for
+            assert report.subject_identifier == owners[username].uscc
+            assert binding.entity == owners[username]
+        else:  # a person certificate: the holder's own ID number
+            assert (report.kind, binding.entity) == ("person", None)
+            assert report.subject_identifier == binding.holder.resident_id
 
 
 def test_pkcs12_and_file_modes(world) -> None:  # type: ignore[no-untyped-def]
