@@ -124,7 +124,9 @@ def test_add_refusals_change_nothing(frozen_clock, sm2_files, tmp_path) -> None:
     assert "[not_a_ca_certificate]" in str(
         refused("ca", "add", str(leaf_file), "--code", "xx", "--name", "X")
     )
-    assert "[chain_incomplete]" in str(refused("ca", "add", str(sub), "--code", "xx", "--name", "X"))
+    assert "[chain_incomplete]" in str(
+        refused("ca", "add", str(sub), "--code", "xx", "--name", "X")
+    )
     missing = refused("ca", "add", str(tmp_path / "nope.pem"), "--code", "xx", "--name", "X")
     assert missing.returncode == 2 and "nope.pem" in str(missing)
     assert CertificateAuthority.objects.count() == 0 and Event.objects.count() == 0
@@ -325,3 +327,18 @@ def test_crl_fetch_unreachable(frozen_clock, sm2_files) -> None:  # type: ignore
         "--crl-url", f"http://127.0.0.1:{port}/x.crl")  # fmt: skip
     assert str(refused("ca", "crl", "gd", "--fetch")).startswith("[crl_unreachable] ")
     assert RevocationList.objects.count() == 0
+
+
+def test_crl_refresh_fetches_every_configured_ca_and_reports_failures(
+    frozen_clock, sm2_files, leaf, crl_server
+) -> None:  # type: ignore[no-untyped-def]
+    base, files = crl_server
+    files["/sm2.crl"] = _crl_with(pki.entity_cert("sm2", _uscc()).certificate.serial_number)
+    run("ca", "add", *map(str, sm2_files), "--code", "gd", "--name", "广东CA",
+        "--crl-url", f"{base}/sm2.crl")  # fmt: skip
+    pki.onboard("rsa")  # no CRL address: skipped
+    out = run("ca", "crl-refresh")
+    assert out.startswith("gd: CRL ") and "1 entries" in out and "test-rsa" not in out
+    assert verify(leaf)[1].startswith("rejected [revoked]")
+    del files["/sm2.crl"]  # the CA's server now answers 404
+    assert "[crl_refresh_failed] gd" in str(refused("ca", "crl-refresh"))

@@ -1,4 +1,5 @@
-"""``ggzy ca add | add-cert | list | suspend | reinstate | retire | crl`` — the trust store (CA 互认)."""
+"""``ggzy ca add | add-cert | list | suspend | reinstate | retire | crl | crl-refresh`` — the
+trust store (CA 互认)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,10 @@ class Command(BaseCommand):
         r.add_argument("code")
         r.add_argument("file", nargs="?")
         r.add_argument("--fetch", action="store_true")
+        sub.add_parser(
+            "crl-refresh",
+            help="fetch the CRL of every CA that has a CRL URL (for a nightly job); exit 1 if any fails",
+        )
 
     def handle(self, *args: Any, action: str, **opts: Any) -> None:
         try:
@@ -68,6 +73,8 @@ class Command(BaseCommand):
                 self._set_status(opts["code"], STATUS_ACTIONS[action], opts.get("reason") or "")
             elif action == "crl":
                 self._crl(opts)
+            elif action == "crl-refresh":
+                self._crl_refresh()
         except DomainError as exc:
             raise CommandError(f"[{exc.code}] {exc.message}") from exc
 
@@ -132,6 +139,25 @@ class Command(BaseCommand):
             f"CRL {crl.fingerprint[:16]} issuer {crl.issuer.subject}: {crl.entries} entries, "
             f"this update {crl.this_update.isoformat()}, number {crl.number}"
         )
+
+    def _crl_refresh(self) -> None:
+        """Every CA with a CRL address, in turn: one failure does not stop the others."""
+        from ggzy.trust import selectors, services
+
+        failed = []
+        for authority in selectors.authorities().exclude(crl_url="").exclude(status="retired"):
+            try:
+                crl = services.fetch_crl(actor=ACTOR, authority=authority)
+            except DomainError as exc:
+                failed.append(authority.code)
+                self.stdout.write(f"{authority.code}: failed [{exc.code}] {exc.message}")
+                continue
+            self.stdout.write(
+                f"{authority.code}: CRL {crl.fingerprint[:16]}, {crl.entries} entries, "
+                f"this update {crl.this_update.isoformat()}"
+            )
+        if failed:
+            raise CommandError(f"[crl_refresh_failed] {', '.join(failed)}")
 
     def _print_authority(self, code: str) -> None:
         from ggzy.trust import selectors
