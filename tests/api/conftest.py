@@ -1,8 +1,13 @@
-"""A small world for the API tests: one user holding every role, one registered entity."""
+"""A small world for the API tests: one user holding every role, one registered entity, and —
+made on first use, so the many tests that do not need them stay quick — the trust objects: the
+test CA, an entity certificate bound to omni, a signature, a signing request, an envelope."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +16,8 @@ from ggzy.accounts.roles import Role
 from ggzy.accounts.services import issue_token
 from ggzy.ledger.services import sign_tree_head
 from ggzy.registry.models import Entity, Qualification
+from ggzy.trust.models import DocumentSignature, SigningRequest
+from tests.api import trust_world
 from tests.api.support import ApiClient, api_client, register
 from tests.conftest import make_user
 
@@ -23,6 +30,41 @@ class World:
     candidate: User  # a user who is not yet a member of ``entity``
     entity: Entity
     qualification: Qualification
+    crl_url: str  # where the test CA's CRL is served
+    envelope_dir: Path  # settings.GGZY_ENVELOPE_DIR
+
+    @cached_property
+    def trust(self) -> trust_world.Trust:
+        """The test CA onboarded and ``entity``'s certificate bound to omni."""
+        return trust_world.setup(holder=self.omni, entity=self.entity, crl_url=self.crl_url)
+
+    @cached_property
+    def signature(self) -> DocumentSignature:
+        return trust_world.record_signature(self.trust)
+
+    @cached_property
+    def sign_request(self) -> SigningRequest:
+        return trust_world.signing_request(self.trust)
+
+    @cached_property
+    def envelope(self) -> trust_world.Received:
+        return trust_world.receive(self.trust)
+
+
+@pytest.fixture(scope="session")
+def crl_server() -> Iterator[str]:
+    with trust_world.serve_crl() as url:
+        yield url
+
+
+@pytest.fixture
+def trust_env(settings, tmp_path, monkeypatch, crl_server) -> str:  # type: ignore[no-untyped-def]
+    """Envelopes kept under a temporary directory; the CRL server reached directly, not through
+    a proxy the environment may name. Returns the CRL's URL."""
+    settings.GGZY_ENVELOPE_DIR = tmp_path / "envelopes"
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    return crl_server  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -31,7 +73,7 @@ def http() -> ApiClient:
 
 
 @pytest.fixture
-def world(region, frozen_clock) -> World:  # type: ignore[no-untyped-def]
+def world(region, frozen_clock, settings, trust_env) -> World:  # type: ignore[no-untyped-def]
     omni = make_user("omni", *Role.values)
     sign_tree_head()  # an early signed head, for consistency proofs from it
     _, secret = issue_token(actor=omni, name="omni")
@@ -45,4 +87,6 @@ def world(region, frozen_clock) -> World:  # type: ignore[no-untyped-def]
         candidate=candidate,
         entity=entity,
         qualification=entity.qualifications.get(),
+        crl_url=trust_env,
+        envelope_dir=settings.GGZY_ENVELOPE_DIR,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from django.db import models
@@ -16,13 +17,27 @@ from ggzy.core.models import CalendarDay
 from ggzy.ledger.models import Event
 from ggzy.registry import services as registry
 from ggzy.registry.models import ContactPerson, Entity, EntityVersion, Membership, Qualification
+from ggzy.trust.models import (
+    CACertificate,
+    CAStatusChange,
+    CertificateAuthority,
+    CertificateBinding,
+    DocumentSignature,
+    LoginChallenge,
+    RevocationList,
+    RevokedCertificate,
+    SealedEnvelope,
+    SigningRequest,
+)
 from tests.conftest import uscc
 
 ERROR_KEYS = {"code", "message", "detail"}
 
 
-def _session_only_operations() -> set[tuple[str, str]]:
-    """(METHOD, path) of operations a bearer token may not call, read from the OpenAPI schema."""
+@cache
+def _session_only_operations() -> frozenset[tuple[str, str]]:
+    """(METHOD, path) of operations a bearer token may not call, read from the OpenAPI schema
+    (built once: generating the schema takes ~0.1 s, and every bearer call asks)."""
     from ggzy.api import api
 
     out = set()
@@ -30,7 +45,7 @@ def _session_only_operations() -> set[tuple[str, str]]:
         for method, op in ops.items():
             if op.get("security") == [{"SessionAuth": []}]:
                 out.add((method.upper(), path))
-    return out
+    return frozenset(out)
 
 
 # Everything a refused request must leave exactly as it was.
@@ -45,6 +60,16 @@ GUARDED_MODELS: tuple[type[models.Model], ...] = (
     ContactPerson,
     Membership,
     CalendarDay,
+    CertificateAuthority,
+    CACertificate,
+    CAStatusChange,
+    RevocationList,
+    RevokedCertificate,
+    CertificateBinding,
+    LoginChallenge,  # a refused login or binding must not use up its challenge
+    DocumentSignature,
+    SigningRequest,
+    SealedEnvelope,
 )
 # Bookkeeping that legitimately moves on a refused request (sign-in counters, token last use).
 _VOLATILE_COLUMNS = {"last_login", "failed_logins", "locked_until", "last_used_at"}
@@ -86,9 +111,18 @@ def assert_error(response: Response, status: int, code: str | None = None) -> di
     return body
 
 
+@dataclass(frozen=True)
+class Raw:
+    """A request body that is not JSON, sent as it is (e.g. the sealed envelope upload)."""
+
+    data: bytes
+    content_type: str = "application/zip"
+
+
 @dataclass
 class ApiClient:
-    """A Django test client speaking JSON, optionally with a bearer token."""
+    """A Django test client speaking JSON, optionally with a bearer token. A :class:`Raw` body
+    is sent as its bytes with its own content type."""
 
     client: Client
 
@@ -103,6 +137,8 @@ class ApiClient:
         content_type: str = "application/json",
         query: dict[str, str] | None = None,
     ) -> Response:
+        if isinstance(body, Raw):
+            raw, content_type, body = body.data, body.content_type, None
         headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token is not None else {}
         client = self.client
         if token is not None and (method.upper(), path) in _session_only_operations():

@@ -1,11 +1,12 @@
 """Permission matrix: for every write endpoint, every role (and anonymous, and an entity's own
-admin and operator) either succeeds with exactly one ledger event or is refused with nothing
+admin and operator) either succeeds with exactly its ledger events or is refused with nothing
 changed. Plus who sees an entity's private fields."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pytest
@@ -14,10 +15,14 @@ from ggzy.accounts.models import ApiToken, User
 from ggzy.accounts.roles import Role
 from ggzy.accounts.services import issue_token
 from ggzy.api import api as ninja_api
+from ggzy.core.identifiers import make_resident_id
 from ggzy.registry.models import Entity, EntityStatus
 from ggzy.registry.services import add_member, set_entity_status
+from ggzy.trust.issuing import Issued
+from tests.api import trust_world as tw
 from tests.api.support import (
     ApiClient,
+    Raw,
     api_client,
     assert_error,
     db_state,
@@ -27,6 +32,7 @@ from tests.api.support import (
     register,
 )
 from tests.conftest import PASSWORD, make_user
+from tests.trust import pki
 
 ANONYMOUS = "anonymous"
 ENTITY_ADMIN = "entity_admin"  # a bidder who registered the entity
@@ -62,13 +68,19 @@ class Cast:
     spare_tokens: dict[str, ApiToken]  # actor -> a second token of theirs
     entity: Entity
     candidate: User  # not yet a member of ``entity``
+    crl_url: str  # where the test CA's CRL is served
 
     def token(self, actor: str) -> str | None:
         return self.secrets.get(actor)
 
+    @cached_property
+    def trust(self) -> tw.Trust:
+        """Made on first use: the test CA, and the entity's certificate bound to its admin."""
+        return tw.setup(holder=self.users[ENTITY_ADMIN], entity=self.entity, crl_url=self.crl_url)
+
 
 @pytest.fixture
-def cast(users, region, frozen_clock) -> Cast:  # type: ignore[no-untyped-def]
+def cast(users, region, frozen_clock, trust_env) -> Cast:  # type: ignore[no-untyped-def]
     admin = make_user("acme_admin", Role.BIDDER)
     operator = make_user("acme_operator", Role.BIDDER)
     entity = register(admin, 1)
@@ -76,7 +88,8 @@ def cast(users, region, frozen_clock) -> Cast:  # type: ignore[no-untyped-def]
     people = {**users, ENTITY_ADMIN: admin, ENTITY_OPERATOR: operator}
     secrets = {actor: issue_token(actor=user, name="matrix")[1] for actor, user in people.items()}
     spares = {actor: issue_token(actor=user, name="spare")[0] for actor, user in people.items()}
-    return Cast(people, secrets, spares, entity, make_user("candidate", Role.BIDDER))
+    candidate = make_user("candidate", Role.BIDDER)
+    return Cast(people, secrets, spares, entity, candidate, trust_env)
 
 
 @dataclass(frozen=True)
@@ -84,7 +97,11 @@ class WriteRule:
     allowed: frozenset[str]
     status: int  # on success
     events: tuple[str, ...]  # ledger events a success appends, in order
-    request: Callable[[Cast, str], tuple[str, dict[str, Any] | None]]  # -> (url, body)
+    # -> (url, body). Called before the snapshot: it may set up what the call needs (a fresh
+    # challenge, the actor's own bound certificate, an envelope to open).
+    request: Callable[[Cast, str], tuple[str, Any]]
+    hidden: frozenset[str] = frozenset()  # refused actors to whom the object does not exist
+    not_found: str = ""  # the code they get (404)
 
 
 def _entity_url(suffix: str = "") -> Callable[[Cast, str], str]:
@@ -197,6 +214,153 @@ WRITE_RULES: dict[str, WriteRule] = {
         _fixed("/api/v1/calendar/days/2027-01-01", {"is_working_day": False, "name": "元旦"}),
     ),
 }
+TRUST = "/api/v1/trust"
+CENTER_ADMIN = frozenset({"center_admin"})
+ENTITY_MEMBERS = frozenset({ENTITY_ADMIN, ENTITY_OPERATOR})
+# Who may see an envelope (trust.view_envelopes, or membership of its entity).
+ENVELOPE_VIEWERS = ENTITY_MEMBERS | {
+    "center_intake",
+    "center_operations",
+    "center_archive",
+    "center_admin",
+    "regulator",
+    "inspector",
+    "auditor",
+}
+
+
+def _ca_url(suffix: str) -> Callable[[Cast, str], str]:
+    return lambda c, actor: f"{TRUST}/cas/{c.trust.authority.code}{suffix}"
+
+
+def _bind_request(c: Cast, actor: str) -> tuple[str, Any]:
+    """A new certificate of the entity (each call binds one not bound yet), held by the actor."""
+    return f"{TRUST}/bindings", tw.bind_body(tw.fresh_entity_certificate(c.trust.entity), c.entity)
+
+
+def _own_certificate(c: Cast, actor: str) -> Issued:
+    """A person certificate bound to the actor (anonymous: the admin's entity certificate)."""
+    if actor == ANONYMOUS:
+        return c.trust.certificate
+    resident_id = make_resident_id(f"11010519800101{ACTORS.index(actor):03d}")
+    user = c.users[actor]
+    user.resident_id = resident_id
+    user.save(update_fields=["resident_id"])
+    issued = tw.person_certificate(resident_id)
+    pki.bind(user, issued)
+    return issued
+
+
+def _signature_request(c: Cast, actor: str) -> tuple[str, Any]:
+    c.trust  # noqa: B018 (the CA onboarded)
+    return f"{TRUST}/signatures", tw.signature_body(_own_certificate(c, actor))
+
+
+def _answer_request(c: Cast, actor: str) -> tuple[str, Any]:
+    req = tw.signing_request(c.trust)
+    return f"{TRUST}/sign-requests/{req.public_id}/signature", tw.answer_body(c.trust, req)
+
+
+def _open_request(c: Cast, actor: str) -> tuple[str, Any]:
+    received = tw.receive(c.trust)
+    return f"{TRUST}/envelopes/{received.row.public_id}/open", tw.open_body(received.content_key)
+
+
+TRUST_RULES: dict[str, WriteRule] = {
+    f"POST {TRUST}/cas": WriteRule(
+        CENTER_ADMIN, 201, ("trust.ca_onboarded",), lambda c, a: (f"{TRUST}/cas", tw.onboard_body())
+    ),
+    f"POST {TRUST}/cas/{{code}}/certificates": WriteRule(
+        CENTER_ADMIN,
+        201,
+        ("trust.ca_certificates_added",),
+        _fixed(_ca_url("/certificates"), lambda c, a: tw.add_certificates_body()),
+    ),
+    f"POST {TRUST}/cas/{{code}}/status": WriteRule(
+        CENTER_ADMIN,
+        200,
+        ("trust.ca_status_changed",),
+        _fixed(_ca_url("/status"), {"status": "suspended", "reason": "例行检查"}),
+    ),
+    f"POST {TRUST}/cas/{{code}}/crls": WriteRule(
+        CENTER_ADMIN,
+        201,
+        ("trust.crl_imported",),
+        _fixed(_ca_url("/crls"), lambda c, a: tw.crl_body()),
+    ),
+    f"POST {TRUST}/cas/{{code}}/crls/fetch": WriteRule(
+        CENTER_ADMIN, 201, ("trust.crl_imported",), _fixed(_ca_url("/crls/fetch"))
+    ),
+    f"POST {TRUST}/certificates/verify": WriteRule(
+        EVERYONE,
+        200,
+        (),
+        _fixed(f"{TRUST}/certificates/verify", lambda c, a: tw.verify_body(c.trust)),
+    ),
+    # a challenge is not a ledger event
+    f"POST {TRUST}/challenges": WriteRule(
+        EVERYONE, 201, (), _fixed(f"{TRUST}/challenges", {"purpose": "bind"})
+    ),
+    # an entity certificate binds only for who acts for the entity: its members, no platform role
+    f"POST {TRUST}/bindings": WriteRule(
+        ENTITY_MEMBERS, 201, ("trust.certificate_bound",), _bind_request
+    ),
+    # only the holder unbinds; to anyone else the binding does not exist
+    f"DELETE {TRUST}/bindings/{{binding_id}}": WriteRule(
+        frozenset({ENTITY_ADMIN}),
+        200,
+        ("trust.certificate_unbound",),
+        _fixed(lambda c, a: f"{TRUST}/bindings/{c.trust.binding.pk}"),
+        hidden=SIGNED_IN - {ENTITY_ADMIN},
+        not_found="binding_not_found",
+    ),
+    # the certificate decides who you become (the admin), whoever calls
+    f"POST {TRUST}/login": WriteRule(
+        EVERYONE,
+        200,
+        ("accounts.certificate_login", "accounts.token_issued"),
+        _fixed(f"{TRUST}/login", lambda c, a: tw.login_body(c.trust.certificate)),
+    ),
+    # everyone signed in signs with their own bound certificate
+    f"POST {TRUST}/signatures": WriteRule(
+        SIGNED_IN, 201, ("trust.document_signed",), _signature_request
+    ),
+    # checking a signature is a public service that records nothing
+    f"POST {TRUST}/signatures/verify": WriteRule(
+        EVERYONE,
+        200,
+        (),
+        _fixed(f"{TRUST}/signatures/verify", lambda c, a: tw.signature_body(c.trust.certificate)),
+    ),
+    f"POST {TRUST}/sign-requests": WriteRule(
+        SIGNED_IN,
+        201,
+        ("trust.signing_requested",),
+        _fixed(f"{TRUST}/sign-requests", lambda c, a: tw.sign_request_body()),
+    ),
+    # the device answering a QR code is not signed in: the bound certificate signs
+    f"POST {TRUST}/sign-requests/{{request_id}}/signature": WriteRule(
+        EVERYONE, 201, ("trust.document_signed",), _answer_request
+    ),
+    # an envelope signed with the entity's certificate is submitted by who acts for the entity
+    f"POST {TRUST}/envelopes": WriteRule(
+        ENTITY_MEMBERS,
+        201,
+        ("trust.envelope_received",),
+        _fixed(f"{TRUST}/envelopes", lambda c, a: Raw(tw.seal(c.trust)[0])),
+    ),
+    # the organizing staff or the bidder hand over the key; others who may see it are refused,
+    # to the rest it does not exist
+    f"POST {TRUST}/envelopes/{{envelope_id}}/open": WriteRule(
+        ENTITY_MEMBERS | {"center_operations"},
+        200,
+        ("trust.envelope_opened",),
+        _open_request,
+        hidden=SIGNED_IN - ENVELOPE_VIEWERS,
+        not_found="envelope_not_found",
+    ),
+}
+WRITE_RULES |= TRUST_RULES
 ENTITY_SCOPED = [key for key in WRITE_RULES if key.split(" ")[1].startswith("/api/v1/entities/")]
 
 
@@ -214,24 +378,39 @@ def test_every_write_endpoint_has_a_row_in_the_matrix() -> None:
     assert set(WRITE_RULES) == _write_operations()
 
 
-def _call(http: ApiClient, cast: Cast, key: str, actor: str) -> Any:
-    method = key.split(" ")[0]
-    url, body = WRITE_RULES[key].request(cast, actor)
-    return http.call(method, url, body=body, token=cast.token(actor))
+def _call(http: ApiClient, cast: Cast, key: str, actor: str, request: tuple[str, Any]) -> Any:
+    url, body = request
+    return http.call(key.split(" ")[0], url, body=body, token=cast.token(actor))
 
 
-def _assert_refused(response: Any, actor: str, *, hidden: bool = False) -> None:
+def _assert_refused(response: Any, actor: str, *, not_found: str = "") -> None:
     if actor == ANONYMOUS:
         assert_error(response, 401, "not_authenticated")
-    elif hidden:
-        assert_error(response, 404, "entity_not_found")
+    elif not_found:
+        assert_error(response, 404, not_found)
     else:
         assert_error(response, 403, "forbidden")
 
 
-MATRIX = [
-    pytest.param(key, actor, id=f"{key} - {actor}") for key in WRITE_RULES for actor in ACTORS
-]
+# Known defects, asserted as they should be (strict: the mark must go once they are fixed).
+UNBIND_BUG = (
+    "ggzy/trust: get_binding_for / unbind_certificate check 'trust.bind', a role permission every"
+    " role holds, so the holder-only object rule (rules.binding_rule) is never consulted and any"
+    " signed-in user can unbind anyone's certificate"
+)
+KNOWN_BUGS: dict[tuple[str, str], str] = {
+    (f"DELETE {TRUST}/bindings/{{binding_id}}", actor): UNBIND_BUG
+    for actor in SIGNED_IN - {ENTITY_ADMIN}
+}
+
+
+def _param(key: str, actor: str) -> Any:
+    bug = KNOWN_BUGS.get((key, actor))
+    marks = [pytest.mark.xfail(reason=bug, strict=True)] if bug else []
+    return pytest.param(key, actor, id=f"{key} - {actor}", marks=marks)
+
+
+MATRIX = [_param(key, actor) for key in WRITE_RULES for actor in ACTORS]
 
 
 @pytest.mark.parametrize(("key", "actor"), MATRIX)
@@ -239,9 +418,10 @@ def test_write_permission_matrix(cast: Cast, key: str, actor: str) -> None:
     # given the cast, an active entity and a snapshot of everything
     rule = WRITE_RULES[key]
     http = api_client()
+    request = rule.request(cast, actor)  # what the call needs is set up before the snapshot
     before, seq = db_state(), last_seq()
     # when the actor calls the endpoint
-    response = _call(http, cast, key, actor)
+    response = _call(http, cast, key, actor, request)
     # then it succeeds with exactly its ledger events, or is refused and nothing changed
     if actor in rule.allowed:
         assert response.status_code == rule.status, response.content[:500]
@@ -249,7 +429,7 @@ def test_write_permission_matrix(cast: Cast, key: str, actor: str) -> None:
         if rule.events:
             assert db_state() != before
     else:
-        _assert_refused(response, actor)
+        _assert_refused(response, actor, not_found=rule.not_found if actor in rule.hidden else "")
         assert db_state() == before
 
 
@@ -267,15 +447,17 @@ def test_suspended_entity_is_not_found_for_who_may_not_see_it(
         actor=cast.users["regulator"], entity=cast.entity, status="suspended", reason="行政处罚"
     )
     rule = WRITE_RULES[key]
+    request = rule.request(cast, actor)
     before, seq = db_state(), last_seq()
     # when the actor calls an entity endpoint
-    response = _call(api_client(), cast, key, actor)
+    response = _call(api_client(), cast, key, actor, request)
     # then those who cannot see suspended entities get 404, as if it did not exist
     if actor in rule.allowed:
         assert response.status_code == rule.status, response.content[:500]
         assert event_types_since(seq) == list(rule.events)
     else:
-        _assert_refused(response, actor, hidden=actor not in PRIVATE_READERS)
+        hidden = actor not in PRIVATE_READERS
+        _assert_refused(response, actor, not_found="entity_not_found" if hidden else "")
         assert db_state() == before
 
 
