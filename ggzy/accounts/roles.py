@@ -46,6 +46,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "token.issue": frozenset(Role.values),
     "trust.manage": frozenset({Role.CENTER_ADMIN}),
     "trust.bind": frozenset(Role.values),
+    "trust.manage_binding": frozenset(),  # the holder only (object rule)
     "trust.sign": frozenset(Role.values),
     "trust.view_signatures": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
     "trust.view_envelopes": frozenset(CENTER_ROLES | SUPERVISION_ROLES),

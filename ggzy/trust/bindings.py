@@ -167,7 +167,7 @@ def _bound_entity(actor: User, report: CertificateReport, entity: Entity | None)
 
 
 def unbind_certificate(*, actor: User, binding: CertificateBinding) -> CertificateBinding:
-    require(actor, "trust.bind", binding)
+    require(actor, "trust.manage_binding", binding)
     with transaction.atomic():
         binding = CertificateBinding.objects.select_for_update().get(pk=binding.pk)
         if binding.unbound_at is None:

@@ -6,8 +6,9 @@ from typing import Any
 
 
 def binding_rule(actor: Any, permission: str, binding: Any) -> bool:
-    """The holder manages and uses their own binding."""
-    return permission in {"trust.bind", "trust.view_signatures"} and binding.holder_id == actor.pk
+    """The holder sees and unbinds their own binding (no platform role may: a binding is the
+    holder's own)."""
+    return permission == "trust.manage_binding" and binding.holder_id == actor.pk
 
 
 def envelope_rule(actor: Any, permission: str, envelope: Any) -> bool:

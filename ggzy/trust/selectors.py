@@ -42,7 +42,7 @@ def get_binding_for(actor: Any, binding_id: int) -> CertificateBinding:
         .filter(pk=binding_id)
         .first()
     )
-    if binding is None or not allowed(actor, "trust.bind", binding):
+    if binding is None or not allowed(actor, "trust.manage_binding", binding):
         raise NotFound("证书绑定不存在 (no such binding)", code="binding_not_found")
     return binding
 

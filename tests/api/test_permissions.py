@@ -392,25 +392,9 @@ def _assert_refused(response: Any, actor: str, *, not_found: str = "") -> None:
         assert_error(response, 403, "forbidden")
 
 
-# Known defects, asserted as they should be (strict: the mark must go once they are fixed).
-UNBIND_BUG = (
-    "ggzy/trust: get_binding_for / unbind_certificate check 'trust.bind', a role permission every"
-    " role holds, so the holder-only object rule (rules.binding_rule) is never consulted and any"
-    " signed-in user can unbind anyone's certificate"
-)
-KNOWN_BUGS: dict[tuple[str, str], str] = {
-    (f"DELETE {TRUST}/bindings/{{binding_id}}", actor): UNBIND_BUG
-    for actor in SIGNED_IN - {ENTITY_ADMIN}
-}
-
-
-def _param(key: str, actor: str) -> Any:
-    bug = KNOWN_BUGS.get((key, actor))
-    marks = [pytest.mark.xfail(reason=bug, strict=True)] if bug else []
-    return pytest.param(key, actor, id=f"{key} - {actor}", marks=marks)
-
-
-MATRIX = [_param(key, actor) for key in WRITE_RULES for actor in ACTORS]
+MATRIX = [
+    pytest.param(key, actor, id=f"{key} - {actor}") for key in WRITE_RULES for actor in ACTORS
+]
 
 
 @pytest.mark.parametrize(("key", "actor"), MATRIX)

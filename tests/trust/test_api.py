@@ -436,3 +436,15 @@ def test_old_challenges_are_cleared_when_new_ones_are_issued(frozen_clock, db):
     fresh = bindings.issue_challenge(purpose="bind")
     assert list(LoginChallenge.objects.values_list("nonce", flat=True)) == [fresh.nonce]
     assert old.nonce != fresh.nonce
+
+
+def test_only_the_holder_may_unbind(http, frozen_clock, bound, bidder):
+    url = f"/api/v1/trust/bindings/{bound.pk}"
+    for role in (Role.CENTER_ADMIN, Role.BIDDER, Role.REGULATOR):
+        other = token(make_user(f"u_{role}", role))
+        before = db_state()
+        assert_error(http.call("DELETE", url, token=other), 404, "binding_not_found")
+        assert db_state() == before
+    r = http.call("DELETE", url, token=token(bidder))
+    assert r.status_code == 200 and r.json()["unbound_at"]
+    assert events("trust.certificate_unbound") == 1
