@@ -78,8 +78,8 @@ def name_problem(name: object) -> str | None:
         return "empty file name"
     if "/" in name or "\\" in name:
         return f"file name {name!r} contains a path separator"
-    if ".." in name or name == ".":
-        return f"file name {name!r} contains '..'"
+    if ".." in name or name.startswith("."):
+        return f"file name {name!r} contains '..' or starts with '.'"
     if _CONTROL.search(name):
         return f"file name {name!r} contains a NUL or control character"
     if len(name.encode()) > 255:
@@ -231,6 +231,19 @@ def _check_members(zf: zipfile.ZipFile) -> None:
     missing = [n for n in FIXED_MEMBERS if n not in names]
     if missing:
         raise EnvelopeError("bad_format", f"missing member(s): {', '.join(missing)}")
+    _check_layout(zf, infos)
+
+
+def _check_layout(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
+    """Members one after another, none overlapping and all before the central directory: an
+    archive whose entries share bytes would make the platform hash the same data many times."""
+    ordered = sorted(infos, key=lambda i: i.header_offset)
+    end_of_members = getattr(zf, "start_dir", None)
+    for info, following in zip(ordered, [*ordered[1:], None], strict=True):
+        end = info.header_offset + 30 + len(info.filename.encode()) + info.compress_size
+        limit = following.header_offset if following is not None else end_of_members
+        if limit is not None and end > limit:
+            raise EnvelopeError("bad_format", f"member {info.filename!r} overlaps another")
 
 
 def read_member(zf: zipfile.ZipFile, name: str) -> bytes:

@@ -179,7 +179,7 @@ def _parse_sigfile(sigfile: dict[str, Any] | bytes | str) -> _Parsed:
     if missing:
         raise SignatureError("malformed_signature", f"missing field(s): {', '.join(missing)}")
     alg = sig["digest_alg"]
-    if alg not in DIGEST_SIZE:
+    if not isinstance(alg, str) or alg not in DIGEST_SIZE:
         raise SignatureError("unsupported_algorithm", f"digest {alg!r} (sm3, sha256)")
     return _Parsed(
         alg=alg,

@@ -201,19 +201,22 @@ def _spool(request: HttpRequest) -> Path:
             detail={"content_type": request.content_type},
         )
     limit = settings.GGZY_ENVELOPE_MAX_BYTES
-    declared = int(request.headers.get("Content-Length") or 0)
-    if declared > limit:
+    declared = request.headers.get("Content-Length") or "0"
+    if declared.isdigit() and int(declared) > limit:
         raise _TooLarge()
     size = 0
     with tempfile.NamedTemporaryFile(
         dir=envelopes.envelope_dir(), prefix="upload-", suffix=".part", delete=False
     ) as handle:
-        while chunk := request.read(1 << 20):
-            size += len(chunk)
-            if size > limit:
-                Path(handle.name).unlink(missing_ok=True)
-                raise _TooLarge()
-            handle.write(chunk)
+        try:
+            while chunk := request.read(1 << 20):
+                size += len(chunk)
+                if size > limit:
+                    raise _TooLarge()
+                handle.write(chunk)
+        except BaseException:  # too large, a client gone away, a full disk: keep nothing
+            Path(handle.name).unlink(missing_ok=True)
+            raise
     return Path(handle.name)
 
 

@@ -16,7 +16,7 @@ from cryptography import x509
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from ggzy.accounts.gate import require
+from ggzy.accounts.gate import allowed, require
 from ggzy.accounts.models import User
 from ggzy.core import clock
 from ggzy.core.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
@@ -188,6 +188,15 @@ def active_binding(fingerprint: str) -> CertificateBinding | None:
         .filter(fingerprint=fingerprint, unbound_at__isnull=True)
         .first()
     )
+
+
+def check_still_acting(binding: CertificateBinding) -> None:
+    """An entity certificate speaks for the entity only while its holder still acts for it."""
+    if binding.entity is not None and not allowed(binding.holder, "entity.act", binding.entity):
+        raise ValidationFailed(
+            "证书持有人已不代表该单位 (the holder no longer acts for the entity)",
+            code="not_a_member",
+        )
 
 
 # --- certificate login --------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from ggzy.core import clock
 from ggzy.core.errors import Conflict, ValidationFailed
 from ggzy.ledger.services import append_event, record_refusal
 from ggzy.trust import validation
-from ggzy.trust.bindings import active_binding
+from ggzy.trust.bindings import active_binding, check_still_acting
 from ggzy.trust.models import SealedEnvelope
 from ggzy.trust.validation import CertificateRejected
 from ggzy_client import envelope as envelope_format
@@ -43,8 +44,9 @@ def receive_envelope(*, actor: User, upload: Path) -> SealedEnvelope:
     and keep it — ciphertext only. ``upload`` is a file the caller owns; it is moved on success.
     """
     require(actor, "trust.sign")
-    try:
-        env = envelope_format.verify_envelope(upload)
+    try:  # the cheap checks first: format and manifest signature, no payload read yet
+        env = envelope_format.read_envelope(upload)
+        envelope_format.check_signature(env)
     except EnvelopeError as exc:
         raise _refused(exc) from None
     signer = validation.validate(env.signer_cert, purpose="sign")
@@ -55,9 +57,14 @@ def receive_envelope(*, actor: User, upload: Path) -> SealedEnvelope:
             code="certificate_not_bound",
         )
     require(actor, "entity.act", binding.entity)
+    check_still_acting(binding)
     recipient = validation.validate(env.recipient_cert, purpose="encrypt")
     if recipient.subject_identifier != signer.subject_identifier:
         raise CertificateRejected("subject_mismatch", detail={"certificate": "recipient"})
+    try:  # only now, for a known bidder, hash every payload part against the manifest
+        env = envelope_format.verify_envelope(upload)
+    except EnvelopeError as exc:
+        raise _refused(exc) from None
     public_id = secrets.token_hex(16)
     stored = envelope_dir() / f"{public_id}.ggzy-bid"
     size, sha256 = _copy(upload, stored)
@@ -127,10 +134,13 @@ def open_with_key(*, actor: User, envelope: SealedEnvelope, content_key: bytes) 
     require(actor, "trust.open_envelope", envelope)
     if envelope.opened_at is not None:
         raise Conflict("该投标文件已解密 (already opened)", code="already_opened")
-    out = opened_dir(envelope)
+    # Decrypt into this attempt's own directory; only the attempt that wins the row lock moves
+    # it into place, so a concurrent hand-over never touches the other's plaintext.
+    attempt = opened_dir(envelope).with_name(f".{envelope.public_id}-{secrets.token_hex(8)}")
     try:
-        opened = envelope_format.open_envelope(stored_path(envelope), content_key, out)
+        opened = envelope_format.open_envelope(stored_path(envelope), content_key, attempt)
     except EnvelopeError as exc:
+        shutil.rmtree(attempt, ignore_errors=True)
         record_refusal(
             actor=actor,
             event_type="trust.envelope_open_refused",
@@ -152,11 +162,13 @@ def open_with_key(*, actor: User, envelope: SealedEnvelope, content_key: bytes) 
                 subject=f"envelope:{envelope.public_id}",
                 payload={"files": [_opened_view(f) for f in opened]},
             )
+            attempt.rename(opened_dir(envelope))
     except BaseException:
-        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(attempt, ignore_errors=True)
         raise
     envelope.opened_at, envelope.opened_by = locked.opened_at, actor
-    return opened
+    final = opened_dir(envelope)
+    return [replace(f, path=final / f.path.name if f.path else None) for f in opened]
 
 
 def _opened_view(f: OpenedFile) -> dict[str, Any]:

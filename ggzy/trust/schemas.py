@@ -210,7 +210,7 @@ class EnvelopeOut(StrictSchema):
 
 
 class OpenIn(StrictSchema):
-    content_key: str = Field(..., min_length=32, max_length=64, pattern=r"^[0-9a-fA-F]+$")
+    content_key: str = Field(..., pattern=r"^(?:[0-9a-fA-F]{2}){16,32}$")  # 16–32 bytes, hex
 
 
 class OpenedOut(StrictSchema):

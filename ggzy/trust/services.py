@@ -153,7 +153,7 @@ def _store(authority: CertificateAuthority, certs: list[x509.Certificate]) -> li
         progress = False
         for cert in list(pending):
             is_root = _self_signed(cert)
-            if not is_root and validation.find_issuer(cert) is None:
+            if not is_root and not _issued_within(authority, cert):
                 continue
             added.append(_insert(authority, cert, is_root, now))
             pending.remove(cert)
@@ -165,6 +165,19 @@ def _store(authority: CertificateAuthority, certs: list[x509.Certificate]) -> li
                 detail={"subjects": [c.subject.rfc4514_string() for c in pending]},
             )
     return added
+
+
+def _issued_within(authority: CertificateAuthority, cert: x509.Certificate) -> bool:
+    """Whether ``cert`` was issued by a stored certificate of the same CA. Chains never cross
+    CAs, so suspending a CA stops everything below it and nothing else."""
+    issuer = validation.find_issuer(cert)
+    if issuer is not None and issuer.authority_id != authority.pk:
+        raise ValidationFailed(
+            "中间证书由另一家 CA 的证书签发 (the intermediate is issued by another CA's certificate)",
+            code="foreign_chain",
+            detail={"subject": cert.subject.rfc4514_string(), "issuer_ca": issuer.authority.code},
+        )
+    return issuer is not None
 
 
 def _self_signed(cert: x509.Certificate) -> bool:

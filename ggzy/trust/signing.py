@@ -22,7 +22,7 @@ from ggzy.core import clock
 from ggzy.core.errors import DomainError, ValidationFailed
 from ggzy.ledger.services import append_event, record_refusal
 from ggzy.trust import validation
-from ggzy.trust.bindings import active_binding, audience
+from ggzy.trust.bindings import active_binding, audience, check_still_acting
 from ggzy.trust.models import (
     CertificateBinding,
     DocumentSignature,
@@ -62,12 +62,15 @@ def check_digest(digest_alg: str, document_digest: str) -> str:
 
 
 def _signer_binding(actor: Any, cert: x509.Certificate) -> CertificateBinding:
+    """The active binding of ``cert``; its holder must be ``actor`` (when given) and, for an
+    entity certificate, still act for the entity (a member who left cannot sign for it)."""
     binding = active_binding(validation.fingerprint(cert))
     if binding is None or (actor is not None and binding.holder_id != actor.pk):
         raise ValidationFailed(
             "签名证书未绑定到签名人 (the certificate is not bound to the signer)",
             code="certificate_not_bound",
         )
+    check_still_acting(binding)
     return binding
 
 

@@ -187,8 +187,14 @@ def _walk_up(row: CACertificate) -> tuple[CACertificate, ...]:
 
 
 def authority_status(authority: CertificateAuthority, at: datetime | None) -> str:
+    """The CA's status at ``at`` (now when ``None``); ``authority`` must be freshly read."""
     if at is None or at >= authority.status_changed_at:
         return authority.status
+    return status_from_history(authority, at)
+
+
+def status_from_history(authority: CertificateAuthority, at: datetime) -> str:
+    """The status the CA's change history gives for ``at``."""
     change = (
         CAStatusChange.objects.filter(authority=authority, at__lte=at)
         .order_by("-at", "-pk")
@@ -206,6 +212,10 @@ def validate(
 ) -> CertificateReport:
     """Validate an end-entity certificate at ``at`` (default now) for ``purpose``
     (``sign``, ``login``, ``encrypt`` or ``None`` for any); raise :class:`CertificateRejected`."""
+    if at is not None and at.tzinfo is None:
+        raise ValidationFailed(
+            "时间须带时区 (give the time with its time zone, e.g. +08:00)", code="naive_datetime"
+        )
     moment = at or clock.now()
     key = public_key(cert)  # weak or unsupported keys first: nothing else matters then
     _refuse_ca_certificate(cert)
@@ -249,8 +259,8 @@ def _issuer_and_chain(
             status, changed_since, revoked, attribute = state
             authority = copy.copy(issuer.authority)  # the cached row, with today's values
             authority.status, authority.subject_id_attribute = status, attribute
-            if at is not None and changed_since:
-                status = authority_status(authority, at)
+            if at is not None and changed_since:  # (the cached row's status_changed_at is old)
+                status = status_from_history(authority, at)
             _refuse_status(issuer, status)
             if revoked:
                 _check_revocation(cert, issuer, chain, moment)  # raises, naming the serial

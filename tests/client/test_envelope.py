@@ -520,3 +520,27 @@ def test_fingerprint_never_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fingerprint, "machine_id", boom)
     fp = fingerprint.collect()
     assert "macs" not in fp and "machine_id" not in fp and fp["tool_version"]
+
+
+def test_overlapping_members_are_refused() -> None:
+    """Entries that share bytes (a "quoted overlap" archive) would make the verifier hash the
+    same data again and again: the layout check refuses them."""
+    import types
+    import zipfile
+
+    from ggzy_client.envelope_format import EnvelopeError, _check_layout
+
+    def member(name: str, offset: int, size: int) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name)
+        info.header_offset, info.compress_size = offset, size
+        return info
+
+    a = member("payload/0000.bin", 0, 1000)
+    b = member("payload/0001.bin", 30 + 16 + 1000, 500)
+    _check_layout(types.SimpleNamespace(start_dir=2000), [a, b])  # type: ignore[arg-type]
+    overlapping = member("payload/0001.bin", 100, 500)
+    with pytest.raises(EnvelopeError) as info:
+        _check_layout(types.SimpleNamespace(start_dir=2000), [a, overlapping])  # type: ignore[arg-type]
+    assert info.value.code == "bad_format"
+    with pytest.raises(EnvelopeError):
+        _check_layout(types.SimpleNamespace(start_dir=1200), [a, b])  # type: ignore[arg-type]

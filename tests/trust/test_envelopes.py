@@ -189,3 +189,45 @@ def test_others_cannot_see_or_open(http, frozen_clock, bound, entity_cert, secre
         token=other,
     )
     assert_error(r, 404, "envelope_not_found")
+
+
+def test_a_late_second_opening_leaves_the_first_ones_plaintext(
+    frozen_clock, bound, bidder, entity_cert, tmp_path, envelope_store
+):
+    from ggzy.core.errors import Conflict
+    from ggzy.trust import envelopes
+
+    sealed = seal(entity_cert, tmp_path)
+    row = envelopes.receive_envelope(actor=bidder, upload=sealed)
+    stale = SealedEnvelope.objects.get(pk=row.pk)  # read before the first opening: not opened
+    key = (
+        envelope.unwrap_content_key(tmp_path / "bid.ggzy-bid", pki.keystore(entity_cert))
+        if (tmp_path / "bid.ggzy-bid").exists()
+        else None
+    )
+    assert key is None  # the upload was moved into the store
+    key = envelope.unwrap_content_key(envelopes.stored_path(row), pki.keystore(entity_cert))
+    opened = envelopes.open_with_key(actor=bidder, envelope=row, content_key=key)
+    assert opened[0].path is not None and opened[0].path.read_bytes() == SECRET
+    with pytest.raises(Conflict):
+        envelopes.open_with_key(actor=bidder, envelope=stale, content_key=key)
+    assert opened[0].path.read_bytes() == SECRET  # the winner's plaintext is untouched
+    assert [p.name for p in (envelope_store / "opened").iterdir()] == [row.public_id]
+
+
+def test_a_holder_who_left_the_entity_cannot_submit_or_sign_for_it(
+    http, frozen_clock, bound, bidder, entity_cert, secret, tmp_path
+):
+    from ggzy.core.errors import ValidationFailed
+    from ggzy.registry.models import Membership
+    from ggzy.trust import signing
+    from ggzy_client import signatures
+
+    Membership.objects.filter(user=bidder).delete()  # (the registry has no removal service yet)
+    with pytest.raises(ValidationFailed) as info:
+        signing.record_signature(
+            actor=bidder, document_name="d", document=b"d",
+            sigfile=signatures.sign_detached(b"d", pki.keystore(entity_cert)),
+        )  # fmt: skip
+    assert info.value.code == "not_a_member"
+    assert_error(upload(http, seal(entity_cert, tmp_path), secret), 403, "forbidden")

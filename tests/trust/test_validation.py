@@ -200,3 +200,41 @@ def test_ca_code_is_checked_and_unique(frozen_clock, cas):
             actor="system:test", code="test-ecdsa", name="x", certificates=ca.pems()
         )
     assert taken.value.code == "ca_code_taken"
+
+
+def test_a_warm_cache_still_reads_the_status_history(frozen_clock, cas):
+    """Validation as of a past moment follows the CA's history even after the cache is warm."""
+    issued = pki.entity_cert("rsa", uscc(12))
+    validation.validate(issued.certificate)  # warm the caches
+    frozen_clock.advance(hours=1)
+    suspended_at = frozen_clock.moment
+    services.set_ca_status(actor="system:test", authority=cas["rsa"], status="suspended")
+    frozen_clock.advance(hours=1)
+    services.set_ca_status(actor="system:test", authority=cas["rsa"], status="active")
+    frozen_clock.advance(hours=1)
+    assert rejected(issued.certificate, at=suspended_at + timedelta(minutes=5)) == "ca_suspended"
+    assert validation.validate(issued.certificate, at=suspended_at - timedelta(minutes=5))
+    assert validation.validate(issued.certificate)
+
+
+def test_a_naive_moment_is_refused(frozen_clock, cas):
+    from ggzy.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as info:
+        validation.validate(pki.entity_cert("rsa", uscc(12)).certificate, at=datetime(2026, 6, 1))
+    assert info.value.code == "naive_datetime"
+
+
+def test_an_intermediate_cannot_hang_under_another_cas_root(frozen_clock, cas):
+    from ggzy.core.errors import ValidationFailed
+
+    foreign_sub = pki.test_ca("sm2").root.intermediate(
+        {"common_name": "hijacked sub"}, not_before=NOT_BEFORE, not_after=NOT_AFTER
+    )
+    with pytest.raises(ValidationFailed) as info:
+        services.add_ca_certificates(
+            actor="system:test",
+            authority=cas["rsa"],
+            certificates=[pki.pem(foreign_sub.certificate)],
+        )
+    assert info.value.code == "foreign_chain"
