@@ -249,7 +249,7 @@ def _verify_signer(
         message = data
     else:
         values = _attributes(attrs)
-        if values.get("content_type", content_type) != content_type:
+        if values["content_type"] != content_type:
             raise SignatureError("malformed_signature", "contentType attribute ≠ eContentType")
         if values.get("message_digest") != actual:
             raise SignatureError("digest_mismatch", "the content differs from the signed digest")
@@ -276,13 +276,19 @@ def _digest_alg(si: acms.SignerInfo, family: str) -> str:
 
 
 def _attributes(attrs: acms.CMSAttributes) -> dict[str, Any]:
+    """contentType and messageDigest exactly once with one value each (RFC 5652 §5.3),
+    signingTime at most once."""
     values: dict[str, Any] = {}
     for attr in attrs:
         name = attr["type"].native
-        if name in ("content_type", "message_digest", "signing_time") and len(attr["values"]) == 1:
+        if name in ("content_type", "message_digest", "signing_time"):
+            if name in values or len(attr["values"]) != 1:
+                raise SignatureError("malformed_signature", f"{name} must appear once, one value")
             values[name] = attr["values"][0].native
-    if not isinstance(values.get("message_digest"), bytes):
-        raise SignatureError("malformed_signature", "signed attributes without messageDigest")
+    if not isinstance(values.get("message_digest"), bytes) or "content_type" not in values:
+        raise SignatureError(
+            "malformed_signature", "signed attributes need contentType and messageDigest"
+        )
     t = values.get("signing_time")
     if isinstance(t, datetime) and t.tzinfo is None:
         values["signing_time"] = t.replace(tzinfo=UTC)

@@ -147,6 +147,7 @@ def sign_detached(
         path = Path(data_or_path)
         data = path.read_bytes()
         name = path.name if name is None else name
+    refuse_statement_bytes(data)
     cert = signer_certificate(keystore)
     family = keystore.key.family
     alg = keys.DIGEST_OF[family]
@@ -250,6 +251,7 @@ def verify_detached(
             f"{pub.family} key with digest {p.alg} (expected {keys.DIGEST_OF[pub.family]})",
         )
     if document is not None:
+        refuse_statement_bytes(document)
         actual = keys.digest(p.alg, document)
         _same_digest(actual, p.digest)
         ok = pub.verify(p.signature, document)
@@ -269,6 +271,15 @@ def verify_detached(
         chain=tuple(p.certs[1:]),
         document_name=p.name,
     )
+
+
+def refuse_statement_bytes(document: bytes) -> None:
+    """A document may not look like a statement: the signature over it would also be a valid
+    login / binding / QR statement signature (the two uses must stay apart)."""
+    if document.startswith(STATEMENT_PREFIX):
+        raise SignatureError(
+            "reserved_document", "the document begins like a ggzy statement; it cannot be signed"
+        )
 
 
 def _same_digest(actual: bytes, signed: bytes) -> None:

@@ -180,9 +180,8 @@ def verify_certificate(request: HttpRequest, payload: VerifyIn) -> Any:
 def challenge(request: HttpRequest, payload: ChallengeIn) -> Any:
     """A one-time nonce to sign for certificate login or binding (valid 5 minutes)."""
     ch = bindings.issue_challenge(purpose=payload.purpose)
-    statement = bindings.statement_for(
-        ch, "<certificate fingerprint>" if ch.purpose == "bind" else None
-    )
+    placeholders = ("<certificate fingerprint>", "<your username>")
+    statement = bindings.statement_for(ch, *(placeholders if ch.purpose == "bind" else ()))
     return Status(
         201,
         {

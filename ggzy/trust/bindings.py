@@ -52,8 +52,11 @@ def issue_challenge(*, purpose: str) -> LoginChallenge:
         )
 
 
-def statement_for(challenge: LoginChallenge, fingerprint: str | None = None) -> dict[str, Any]:
-    """The fields the holder signs for ``challenge`` (and, when binding, the certificate)."""
+def statement_for(
+    challenge: LoginChallenge, fingerprint: str | None = None, account: str | None = None
+) -> dict[str, Any]:
+    """The fields the holder signs for ``challenge``; when binding, also the certificate and the
+    account it is bound to (so a captured bind statement cannot bind it to someone else)."""
     fields: dict[str, Any] = {
         "audience": audience(),
         "nonce": challenge.nonce,
@@ -61,6 +64,7 @@ def statement_for(challenge: LoginChallenge, fingerprint: str | None = None) -> 
     }
     if challenge.purpose == "bind":
         fields["fingerprint"] = fingerprint
+        fields["account"] = account
     return fields
 
 
@@ -79,9 +83,13 @@ def _take_challenge(nonce: str, purpose: str) -> LoginChallenge:
 
 
 def _check_possession(
-    cert: x509.Certificate, challenge: LoginChallenge, signature: bytes, fingerprint: str
+    cert: x509.Certificate,
+    challenge: LoginChallenge,
+    signature: bytes,
+    fingerprint: str,
+    account: str | None = None,
 ) -> None:
-    fields = statement_for(challenge, fingerprint)
+    fields = statement_for(challenge, fingerprint, account)
     if not verify_statement(validation.public_key(cert), fields, signature):
         raise ValidationFailed(
             "签名验证失败 (the signature does not verify with this certificate)",
@@ -107,7 +115,7 @@ def bind_certificate(
     entity = _bound_entity(actor, report, entity)
     with transaction.atomic():
         challenge = _take_challenge(nonce, "bind")
-        _check_possession(certificate, challenge, signature, report.fingerprint)
+        _check_possession(certificate, challenge, signature, report.fingerprint, actor.username)
         challenge.used_at = clock.now()
         challenge.save(update_fields=["used_at"])
         try:

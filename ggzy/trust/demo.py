@@ -187,7 +187,7 @@ def demo_people() -> list[User]:
 def bind(user: User, issued: Issued, entity: Entity | None) -> None:
     """Bind through the real service, with a proof-of-possession signature."""
     challenge = bindings.issue_challenge(purpose="bind")
-    fields = bindings.statement_for(challenge, fingerprint(issued.certificate))
+    fields = bindings.statement_for(challenge, fingerprint(issued.certificate), user.username)
     keystore = keys.Keystore(issued.key, issued.certificate, ())
     bindings.bind_certificate(
         actor=user,

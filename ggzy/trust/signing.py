@@ -209,7 +209,7 @@ def create_signing_request(
             nonce=secrets.token_hex(16),
             requested_by=actor,
             created_at=now,
-            expires_at=now + timedelta(seconds=ttl),
+            expires_at=(now + timedelta(seconds=ttl)).replace(microsecond=0),
         )
         append_event(
             actor=actor,

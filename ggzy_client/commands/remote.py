@@ -23,6 +23,7 @@ import os
 import sys
 import urllib.error
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -91,6 +92,11 @@ def _server_arg(p: argparse.ArgumentParser) -> None:
         "--server",
         default=os.environ.get("GGZY_SERVER") or DEFAULT_SERVER,
         help=f"platform base URL (default: $GGZY_SERVER or {DEFAULT_SERVER})",
+    )
+    p.add_argument(
+        "--audience",
+        default=os.environ.get("GGZY_PLATFORM_ID") or None,
+        help="the platform id statements must name (default: $GGZY_PLATFORM_ID; unset: any)",
     )
 
 
@@ -201,15 +207,24 @@ def _b64(data: bytes) -> str:
 
 
 def _signed_challenge(
-    args: argparse.Namespace, keystore: keys.Keystore, purpose: str
+    args: argparse.Namespace, keystore: keys.Keystore, purpose: str, account: str | None = None
 ) -> dict[str, str]:
-    """Ask for a challenge, sign its statement; the fields to post alongside."""
+    """Ask for a challenge and sign a statement built here, for this purpose only: the server
+    chooses the nonce, never what is signed (a server cannot make a login out of a binding)."""
     challenge = call("POST", _url(args, "/challenges"), {"purpose": purpose})
-    statement = dict(challenge["statement"])
+    offered = challenge.get("statement") or {}
+    statement = {
+        "audience": _audience(args, offered),
+        "nonce": str(challenge.get("nonce", "")),
+        "purpose": purpose,
+    }
     if purpose == "bind":
         assert keystore.certificate is not None
         der = keys.certificate_der(keystore.certificate)
         statement["fingerprint"] = hashlib.sha256(der).hexdigest()
+        statement["account"] = account
+    if set(offered) != set(statement) or offered.get("purpose") != purpose:
+        raise ClientError("unexpected_statement", "the server asked to sign something else")
     return {
         "certificate": _pem(keystore),
         "nonce": challenge["nonce"],
@@ -241,10 +256,22 @@ def save_token(path: Path, token: str) -> Path:
     return path
 
 
+def _audience(args: argparse.Namespace, statement: dict[str, Any]) -> str:
+    """The platform a statement is for; with ``--audience`` (or $GGZY_PLATFORM_ID) pinned."""
+    audience = statement.get("audience")
+    if not isinstance(audience, str) or (args.audience and audience != args.audience):
+        raise ClientError(
+            "unexpected_audience",
+            f"the statement is for {audience!r}, not for {args.audience!r}",
+        )
+    return audience
+
+
 def cmd_bind(args: argparse.Namespace) -> int:
     token = _token(args)
     keystore = _keystore(args)
-    payload: dict[str, Any] = _signed_challenge(args, keystore, "bind")
+    me = call("GET", str(args.server).rstrip("/") + "/api/v1/auth/me", token=token)
+    payload: dict[str, Any] = _signed_challenge(args, keystore, "bind", str(me["username"]))
     if args.entity:
         payload["entity"] = args.entity
     b = call("POST", _url(args, "/bindings"), payload, token=token)
@@ -264,11 +291,41 @@ def cmd_sign_request(args: argparse.Namespace) -> int:
     _confirm(args.yes)
     payload = {
         "certificate": _pem(keystore),
-        "signature": _b64(sign_statement(keystore, dict(req["statement"]))),
+        "signature": _b64(sign_statement(keystore, _request_statement(args, url, req))),
     }
     done = call("POST", url + "/signature", payload)
     print(f"signed: request {done['id']} is {done['status']} (signature {done['signature_id']})")
     return 0
+
+
+def _request_statement(args: argparse.Namespace, url: str, req: dict[str, Any]) -> dict[str, Any]:
+    """The statement for this signing request, built from what was shown to the signer: a
+    request whose statement says anything else (another purpose, digest or request) is refused."""
+    offered = req.get("statement") or {}
+    expires = offered.get("expires_at")
+    if _moment(expires) is None or _moment(expires) != _moment(req.get("expires_at")):
+        raise ClientError("unexpected_statement", "the request's expiry does not match")
+    statement = {
+        "audience": _audience(args, offered),
+        "digest_alg": req.get("digest_alg"),
+        "document_digest": req.get("document_digest"),
+        "expires_at": expires,
+        "nonce": offered.get("nonce"),
+        "purpose": "sign-request",
+        "request": url.rsplit("/", 1)[-1],
+    }
+    if offered != statement or req.get("id") != statement["request"]:
+        raise ClientError(
+            "unexpected_statement", "the signing request asks to sign something other than shown"
+        )
+    return statement
+
+
+def _moment(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 def _confirm(yes: bool) -> None:

@@ -146,7 +146,7 @@ _BUILT_BODIES: dict[str, Callable[[World], Any]] = {
     "POST /api/v1/trust/sign-requests": lambda w: tw.sign_request_body(),
     "POST /api/v1/trust/certificates/verify": lambda w: tw.verify_body(w.trust),
     "POST /api/v1/trust/bindings": lambda w: tw.bind_body(
-        tw.fresh_entity_certificate(w.trust.entity), w.entity
+        tw.fresh_entity_certificate(w.trust.entity), w.omni.username, w.entity
     ),
     "POST /api/v1/trust/login": lambda w: tw.login_body(w.trust.certificate),
     "POST /api/v1/trust/signatures": lambda w: tw.signature_body(w.trust.certificate),

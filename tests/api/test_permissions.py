@@ -235,7 +235,9 @@ def _ca_url(suffix: str) -> Callable[[Cast, str], str]:
 
 def _bind_request(c: Cast, actor: str) -> tuple[str, Any]:
     """A new certificate of the entity (each call binds one not bound yet), held by the actor."""
-    return f"{TRUST}/bindings", tw.bind_body(tw.fresh_entity_certificate(c.trust.entity), c.entity)
+    account = c.users[actor].username if actor in c.users else "nobody"
+    fresh = tw.fresh_entity_certificate(c.trust.entity)
+    return f"{TRUST}/bindings", tw.bind_body(fresh, account, c.entity)
 
 
 def _own_certificate(c: Cast, actor: str) -> Issued:

@@ -211,9 +211,9 @@ def verify_body(t: Trust) -> dict[str, Any]:
     return {"certificate": pem(t.certificate), "purpose": "sign"}
 
 
-def bind_body(issued: Issued, entity: Entity | None = None) -> dict[str, Any]:
-    """Bind ``issued`` (a fresh challenge, signed with its key)."""
-    nonce, sig = pki.sign_challenge(issued, "bind")
+def bind_body(issued: Issued, account: str, entity: Entity | None = None) -> dict[str, Any]:
+    """Bind ``issued`` to ``account`` (a fresh challenge, signed with its key)."""
+    nonce, sig = pki.sign_challenge(issued, "bind", account)
     body = {"certificate": pem(issued), "nonce": nonce, "signature": pki.b64(sig)}
     return body | ({"entity": entity.uscc} if entity is not None else {})
 

@@ -271,3 +271,36 @@ def test_submit_refusal_is_reported(capsys, world: World) -> None:  # type: igno
 def test_hand_over_needs_a_key(capsys, world: World) -> None:  # type: ignore[no-untyped-def]
     code, _, err = run(capsys, world, "hand-over", "x" * 32, "--token", "t")
     assert code == 2 and err.startswith("error [usage]: ")
+
+
+def test_the_client_signs_only_the_statement_it_showed() -> None:
+    """A QR code (or a server) cannot get a login or another document signed: the statement is
+    rebuilt from what was shown, and an audience pinned with --audience must match."""
+    import argparse
+
+    from ggzy_client.cli import ClientError
+    from ggzy_client.commands.remote import _request_statement
+
+    statement = {
+        "audience": "openggzy:320000", "digest_alg": "sha256", "document_digest": "ab" * 32,
+        "expires_at": "2026-11-23T02:10:00+00:00", "nonce": "n1", "purpose": "sign-request",
+        "request": "r1",
+    }  # fmt: skip
+    shown = {
+        "id": "r1", "digest_alg": "sha256", "document_digest": "ab" * 32,
+        "expires_at": "2026-11-23T02:10:00Z", "statement": statement,
+    }  # fmt: skip
+    url = "http://h/api/v1/trust/sign-requests/r1"
+    assert _request_statement(argparse.Namespace(audience=None), url, shown) == statement
+    login = {"audience": "openggzy:320000", "nonce": "n1", "purpose": "login"}
+    for bad in (
+        {**shown, "statement": login},
+        {**shown, "statement": {**statement, "document_digest": "cd" * 32}},
+        {**shown, "statement": {**statement, "request": "r2"}},
+    ):
+        with pytest.raises(ClientError) as info:
+            _request_statement(argparse.Namespace(audience=None), url, bad)
+        assert info.value.code == "unexpected_statement"
+    with pytest.raises(ClientError) as info:
+        _request_statement(argparse.Namespace(audience="openggzy:520000"), url, shown)
+    assert info.value.code == "unexpected_audience"

@@ -477,3 +477,24 @@ def test_certificate_must_be_the_keystores(signer: keys.Keystore, other: keys.Ke
     with pytest.raises(SignatureError) as exc:
         sign_detached(DOC, mixed)
     assert _code(exc) == "no_certificate"
+
+
+def test_a_document_that_looks_like_a_statement_is_not_signed_nor_accepted() -> None:
+    """Domain separation: a detached signature over such bytes would double as a login."""
+    from ggzy_client import keys
+    from ggzy_client.signatures import (
+        SignatureError,
+        sign_detached,
+        statement_bytes,
+        verify_detached,
+    )
+
+    key = keys.generate_private_key("ecdsa")
+    ks = keys.Keystore(key, None, ())
+    forged = statement_bytes({"audience": "a", "nonce": "n", "purpose": "login"})
+    with pytest.raises(SignatureError) as info:
+        sign_detached(forged, ks)
+    assert info.value.code == "reserved_document"
+    with pytest.raises(SignatureError) as info:
+        verify_detached({"format": "ggzy-sig/1"}, forged)
+    assert info.value.code in ("reserved_document", "malformed_signature")

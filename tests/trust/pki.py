@@ -91,15 +91,16 @@ def keystore(issued: Issued) -> Keystore:
     return Keystore(issued.key, issued.certificate, ())
 
 
-def sign_challenge(issued: Issued, purpose: str) -> tuple[str, bytes]:
-    """Ask for a challenge and sign its statement with the certificate's key."""
+def sign_challenge(issued: Issued, purpose: str, account: str | None = None) -> tuple[str, bytes]:
+    """Ask for a challenge and sign its statement with the certificate's key (``account``: the
+    user a bind statement names)."""
     ch = bindings.issue_challenge(purpose=purpose)
-    fields = bindings.statement_for(ch, fingerprint(issued.certificate))
+    fields = bindings.statement_for(ch, fingerprint(issued.certificate), account)
     return ch.nonce, signatures.sign_statement(keystore(issued), fields)
 
 
 def bind(user: User, issued: Issued, entity: Entity | None = None) -> CertificateBinding:
-    nonce, sig = sign_challenge(issued, "bind")
+    nonce, sig = sign_challenge(issued, "bind", user.username)
     return bindings.bind_certificate(
         actor=user, certificate=issued.certificate, nonce=nonce, signature=sig, entity=entity
     )

@@ -162,8 +162,8 @@ def test_verify_is_public_and_names_the_reason(http, frozen_clock, cas):
 # --- binding and certificate login --------------------------------------------------------------
 
 
-def bind_body(issued, **extra):  # type: ignore[no-untyped-def]
-    nonce, sig = pki.sign_challenge(issued, "bind")
+def bind_body(issued, account="acme_admin", **extra):  # type: ignore[no-untyped-def]
+    nonce, sig = pki.sign_challenge(issued, "bind", account)
     return {"certificate": pem_text(issued), "nonce": nonce, "signature": pki.b64(sig), **extra}
 
 
@@ -448,3 +448,45 @@ def test_only_the_holder_may_unbind(http, frozen_clock, bound, bidder):
     r = http.call("DELETE", url, token=token(bidder))
     assert r.status_code == 200 and r.json()["unbound_at"]
     assert events("trust.certificate_unbound") == 1
+
+
+def test_hostile_values_are_4xx_not_500(http, frozen_clock, bound, bidder, entity_cert):
+    secret = token(bidder)
+    doc = b"x"
+    sigfile = signatures.sign_detached(doc, pki.keystore(entity_cert))
+    cases = [
+        (
+            "/api/v1/trust/certificates/verify",
+            {"certificate": pem_text(entity_cert), "at": "2026-06-01T00:00:00"},
+            "naive_datetime",
+        ),
+        (
+            "/api/v1/trust/signatures/verify",
+            {
+                "document_name": "n",
+                "document": pki.b64(doc),
+                "sigfile": {**sigfile, "digest_alg": ["sm3"]},
+            },
+            None,
+        ),
+        (
+            "/api/v1/trust/signatures/verify",
+            {
+                "document_name": "n",
+                "document": pki.b64(doc),
+                "sigfile": {**sigfile, "certificates": "x"},
+            },
+            None,
+        ),
+        ("/api/v1/trust/envelopes/nope/open", {"content_key": "a" * 33}, "validation_error"),
+    ]
+    for url, body, code in cases:
+        r = http.call("POST", url, body, token=secret)
+        assert 400 <= r.status_code < 500 or r.json().get("valid") is False, (url, r.content)
+        if code:
+            assert r.json()["code"] == code
+    r = http.client.post(
+        "/api/v1/trust/envelopes", b"PK\x03\x04", content_type="application/zip",
+        HTTP_AUTHORIZATION=f"Bearer {secret}", CONTENT_LENGTH="abc",
+    )  # fmt: skip
+    assert 400 <= r.status_code < 500
