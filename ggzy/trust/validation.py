@@ -154,8 +154,10 @@ def ca_material(row: CACertificate) -> tuple[x509.Certificate, keys.PublicKey]:
 def find_issuer(cert: Any) -> CACertificate | None:
     """The stored CA certificate that signed ``cert`` (a certificate or a CRL), or ``None``."""
     family = signature_family(cert)
-    candidates = CACertificate.objects.select_related("authority").filter(
-        subject_hash=name_hash(cert.issuer), family=family
+    candidates = (
+        CACertificate.objects.select_related("authority")
+        .filter(subject_hash=name_hash(cert.issuer), family=family)
+        .order_by("-not_after", "pk")  # a renewed CA certificate before the one it replaced
     )
     for row in candidates:
         if keys.signed_by(cert, ca_material(row)[1]):
@@ -291,13 +293,14 @@ def _cached_issuer(cert: x509.Certificate) -> CACertificate | None:
     rows = _candidates.get(key)
     if rows is None:
         rows = _candidates[key] = list(
-            CACertificate.objects.select_related("authority").filter(
-                subject_hash=key[0], family=key[1]
-            )
+            CACertificate.objects.select_related("authority")
+            .filter(subject_hash=key[0], family=key[1])
+            .order_by("-not_after", "pk")
         )
     for row in rows:
         if keys.signed_by(cert, ca_material(row)[1]):
             return row
+    _candidates.pop(key, None)  # none fits: read the store again next time (a CA cert just added)
     return None
 
 

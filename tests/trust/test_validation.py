@@ -238,3 +238,26 @@ def test_an_intermediate_cannot_hang_under_another_cas_root(frozen_clock, cas):
             certificates=[pki.pem(foreign_sub.certificate)],
         )
     assert info.value.code == "foreign_chain"
+
+
+def test_a_renewed_root_is_preferred_to_the_expired_one_it_replaces(frozen_clock, db):
+    from ggzy.trust import issuing
+
+    old_end = datetime(2026, 6, 1, tzinfo=UTC)  # before the frozen "now"
+    root = issuing.new_root(
+        "ecdsa", {"common_name": "renewed root"}, not_before=NOT_BEFORE, not_after=old_end
+    )
+    renewed = issuing._build(
+        issuer=root.name, issuer_key=root.key, subject=root.name,
+        public_key=root.key.public_key(), not_before=NOT_BEFORE, not_after=NOT_AFTER,
+        usage=("key_cert_sign", "crl_sign"), ca=True,
+    )  # fmt: skip
+    sub = root.intermediate(
+        {"common_name": "renewed sub"}, not_before=NOT_BEFORE, not_after=NOT_AFTER
+    )
+    leaf = sub.issue({"serial_number": uscc(14)}, not_before=NOT_BEFORE, not_after=NOT_AFTER)
+    services.onboard_ca(
+        actor="system:test", code="renewed", name="换发根证书的CA",
+        certificates=[pki.pem(root.certificate), pki.pem(renewed), pki.pem(sub.certificate)],
+    )  # fmt: skip
+    assert validation.validate(leaf.certificate).subject_identifier == uscc(14)
