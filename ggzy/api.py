@@ -192,6 +192,7 @@ def _bug(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _register_routers() -> None:
     from ggzy.accounts.api import router as accounts_router
+    from ggzy.catalog.api import router as catalog_router
     from ggzy.core.api import router as core_router
     from ggzy.ledger.api import router as ledger_router
     from ggzy.registry.api import router as registry_router
@@ -202,6 +203,7 @@ def _register_routers() -> None:
     api.add_router("/entities", registry_router)
     api.add_router("/ledger", ledger_router)
     api.add_router("/trust", trust_router)
+    api.add_router("/catalog", catalog_router)
     api.add_router("/trust", trust_documents_router)
     api.add_router("/", core_router)
 

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "ggzy.accounts",
     "ggzy.registry",
     "ggzy.trust",
+    "ggzy.catalog",
     "ggzy.web",
 ]
 

@@ -30,7 +30,9 @@ SUPERVISION_ROLES = {Role.REGULATOR, Role.INSPECTOR, Role.AUDITOR}
 MARKET_ROLES = {Role.BIDDER, Role.TENDERER, Role.AGENT}
 
 # permission -> roles that hold it. Anonymous users hold only what is listed under PUBLIC.
-PUBLIC = frozenset({"entity.view_public", "ledger.view_public", "trust.view_store"})
+PUBLIC = frozenset(
+    {"entity.view_public", "ledger.view_public", "trust.view_store", "catalog.view"}
+)
 PERMISSIONS: dict[str, frozenset[str]] = {
     "entity.register": frozenset(MARKET_ROLES),
     "entity.view_private": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
@@ -40,6 +42,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "entity.suspend": frozenset({Role.CENTER_ADMIN, Role.REGULATOR}),
     "ledger.view_payload": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
     "calendar.edit": frozenset({Role.CENTER_ADMIN}),
+    "catalog.edit": frozenset({Role.CENTER_ADMIN}),
     "backoffice.view": frozenset(CENTER_ROLES),
     "region.edit": frozenset({Role.CENTER_ADMIN}),
     "accounts.manage": frozenset({Role.CENTER_ADMIN}),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ggzy.web.views import accounts, entities, ledger, portal, trust
+from ggzy.web.views import accounts, catalog, entities, ledger, portal, trust
 
 app_name = "web"
 
@@ -27,6 +27,7 @@ urlpatterns = [
         name="entity_qualification_remove",
     ),
     path("entities/<str:uscc>/members/", entities.add_member, name="entity_member_add"),
+    path("catalog/", catalog.catalog, name="catalog"),
     path("ledger/", ledger.index, name="ledger"),
     path("ledger/events/<int:seq>/", ledger.event, name="ledger_event"),
     path("trust/cas/", trust.authorities, name="trust_cas"),

@@ -74,6 +74,9 @@ def http() -> ApiClient:
 
 @pytest.fixture
 def world(region, frozen_clock, settings, trust_env) -> World:  # type: ignore[no-untyped-def]
+    from ggzy.catalog.services import install_default_catalog
+
+    install_default_catalog(actor="system:test")
     omni = make_user("omni", *Role.values)
     sign_tree_head()  # an early signed head, for consistency proofs from it
     _, secret = issue_token(actor=omni, name="omni")

@@ -13,6 +13,7 @@ from django.db import models
 from django.test import Client
 
 from ggzy.accounts.models import ApiToken, User, UserRole
+from ggzy.catalog.models import Category, Ruleset
 from ggzy.core.models import CalendarDay
 from ggzy.ledger.models import Event
 from ggzy.registry import services as registry
@@ -70,6 +71,9 @@ GUARDED_MODELS: tuple[type[models.Model], ...] = (
     DocumentSignature,
     SigningRequest,
     SealedEnvelope,
+    Category,
+    Category.procedures.through,
+    Ruleset,
 )
 # Bookkeeping that legitimately moves on a refused request (sign-in counters, token last use).
 _VOLATILE_COLUMNS = {"last_login", "failed_logins", "locked_until", "last_used_at"}
@@ -86,6 +90,14 @@ def db_state() -> dict[str, list[tuple[tuple[str, Any], ...]]]:
         ]
         for model in GUARDED_MODELS
     }
+
+
+def catalog_body() -> dict[str, Any]:
+    """The works category's current rules with one configurable rule changed."""
+    from ggzy.catalog import selectors
+
+    rules = selectors.current_ruleset(selectors.get_category("works")).rules
+    return {"rules": {**rules, "bid_validity_days": 120}, "note": "延长投标有效期"}
 
 
 def event_types_since(seq: int) -> list[str]:

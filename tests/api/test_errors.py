@@ -24,6 +24,7 @@ from tests.api.support import (
     Raw,
     api_client,
     assert_error,
+    catalog_body,
     db_state,
     entity_payload,
     last_seq,
@@ -77,6 +78,8 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "day": lambda w: "2026-12-01",
     "seq": lambda w: "1",
     "code": lambda w: w.trust.authority.code,
+    "category": lambda w: "works",
+    "version": lambda w: "1",
     "binding_id": lambda w: str(w.trust.binding.pk),
     "signature_id": lambda w: str(w.signature.pk),
     "request_id": lambda w: w.sign_request.public_id,
@@ -97,6 +100,8 @@ BAD_PATH_VALUES: dict[str, list[tuple[str, int, str]]] = {
     "day": [("2026-02-30", 422, "validation_error"), ("tomorrow", 422, "validation_error")],
     "seq": [("abc", 404, "not_found"), ("999999", 404, "event_not_found")],
     "code": [("no-such-ca", 404, "ca_not_found"), ("TEST-ECDSA", 404, "ca_not_found")],
+    "category": [("no-such-category", 404, "category_not_found")],
+    "version": [("abc", 404, "not_found"), ("999", 404, "ruleset_not_found")],
     "binding_id": [("abc", 404, "not_found"), ("999999", 404, "binding_not_found")],
     "signature_id": [("abc", 404, "not_found"), ("999999", 404, "signature_not_found")],
     "request_id": [
@@ -135,12 +140,14 @@ _STATIC_BODIES: dict[str, Any] = {
     "PUT /api/v1/calendar/days/{day}": {"is_working_day": False, "name": "元旦"},
     "POST /api/v1/trust/cas/{code}/status": {"status": "suspended", "reason": "例行检查"},
     "POST /api/v1/trust/challenges": {"purpose": "login"},
+    "PUT /api/v1/catalog/{category}/procedures": {"procedures": ["open_tender"]},
 }
 
 # Bodies that consume something (a challenge nonce, an unbound certificate, an envelope id) or
 # name an object of the world, built per test.
 _BUILT_BODIES: dict[str, Callable[[World], Any]] = {
     "POST /api/v1/trust/cas": lambda w: tw.onboard_body(),
+    "POST /api/v1/catalog/{category}/rulesets": lambda w: catalog_body(),
     "POST /api/v1/trust/cas/{code}/certificates": lambda w: tw.add_certificates_body(),
     "POST /api/v1/trust/cas/{code}/crls": lambda w: tw.crl_body(),
     "POST /api/v1/trust/sign-requests": lambda w: tw.sign_request_body(),

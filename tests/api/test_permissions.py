@@ -25,6 +25,7 @@ from tests.api.support import (
     Raw,
     api_client,
     assert_error,
+    catalog_body,
     db_state,
     entity_payload,
     event_types_since,
@@ -81,6 +82,9 @@ class Cast:
 
 @pytest.fixture
 def cast(users, region, frozen_clock, trust_env) -> Cast:  # type: ignore[no-untyped-def]
+    from ggzy.catalog.services import install_default_catalog
+
+    install_default_catalog(actor="system:test")
     admin = make_user("acme_admin", Role.BIDDER)
     operator = make_user("acme_operator", Role.BIDDER)
     entity = register(admin, 1)
@@ -213,7 +217,20 @@ WRITE_RULES: dict[str, WriteRule] = {
         ("core.calendar_day_set",),
         _fixed("/api/v1/calendar/days/2027-01-01", {"is_working_day": False, "name": "元旦"}),
     ),
+    "POST /api/v1/catalog/{category}/rulesets": WriteRule(
+        frozenset({"center_admin"}),
+        201,
+        ("catalog.ruleset_published",),
+        lambda c, actor: ("/api/v1/catalog/works/rulesets", catalog_body()),
+    ),
+    "PUT /api/v1/catalog/{category}/procedures": WriteRule(
+        frozenset({"center_admin"}),
+        200,
+        ("catalog.procedures_set",),
+        _fixed("/api/v1/catalog/works/procedures", {"procedures": ["open_tender"]}),
+    ),
 }
+
 TRUST = "/api/v1/trust"
 CENTER_ADMIN = frozenset({"center_admin"})
 ENTITY_MEMBERS = frozenset({ENTITY_ADMIN, ENTITY_OPERATOR})

@@ -32,6 +32,10 @@ class Command(BaseCommand):
         for username, display, roles in result.users:
             self.stdout.write(f"  {username:<12} {roles:<20} {display}")
         self.stdout.write("Also bidder01…, tenderer07…, agent05… — one user per demo entity.")
+        from ggzy.catalog.services import install_default_catalog
+
+        installed = install_default_catalog(actor="system:demo")
+        self.stdout.write(f"trading catalog: {installed or 'already'} categories installed")
         self._demo_pki()
 
     def _demo_pki(self) -> None:
