@@ -30,9 +30,7 @@ SUPERVISION_ROLES = {Role.REGULATOR, Role.INSPECTOR, Role.AUDITOR}
 MARKET_ROLES = {Role.BIDDER, Role.TENDERER, Role.AGENT}
 
 # permission -> roles that hold it. Anonymous users hold only what is listed under PUBLIC.
-PUBLIC = frozenset(
-    {"entity.view_public", "ledger.view_public", "trust.view_store", "catalog.view"}
-)
+PUBLIC = frozenset({"entity.view_public", "ledger.view_public", "trust.view_store", "catalog.view"})
 PERMISSIONS: dict[str, frozenset[str]] = {
     "entity.register": frozenset(MARKET_ROLES),
     "entity.view_private": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
