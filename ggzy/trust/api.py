@@ -55,6 +55,7 @@ def _blob(value: str) -> bytes:
 
 
 def _authority_out(a: CertificateAuthority) -> dict[str, Any]:
+    crl = selectors.crl_state(a)
     return {
         "code": a.code,
         "name": a.name,
@@ -63,6 +64,9 @@ def _authority_out(a: CertificateAuthority) -> dict[str, Any]:
         "crl_url": a.crl_url,
         "onboarded_at": a.onboarded_at,
         "status_changed_at": a.status_changed_at,
+        "crl_this_update": crl["this_update"],
+        "crl_next_update": crl["next_update"],
+        "crl_overdue": crl["overdue"],
         "certificates": [
             {
                 "fingerprint": c.fingerprint,

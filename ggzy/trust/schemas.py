@@ -31,6 +31,9 @@ class AuthorityOut(StrictSchema):
     crl_url: str
     onboarded_at: datetime
     status_changed_at: datetime
+    crl_this_update: datetime | None
+    crl_next_update: datetime | None
+    crl_overdue: bool
     certificates: list[CACertificateOut]
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from ggzy.accounts.gate import allowed
+from ggzy.core import clock
 from ggzy.core.errors import NotFound
 from ggzy.ledger.models import Event
 from ggzy.trust.models import (
@@ -20,7 +21,21 @@ from ggzy.trust.models import (
 
 def authorities() -> QuerySet[CertificateAuthority]:
     """The trust store is public: anyone may see which CAs the platform recognizes."""
-    return CertificateAuthority.objects.prefetch_related("certificates").order_by("code")
+    return CertificateAuthority.objects.prefetch_related("certificates__crls").order_by("code")
+
+
+def crl_state(authority: CertificateAuthority) -> dict[str, Any]:
+    """The CA's latest imported CRL and whether it is overdue (past its next update: fetch or
+    import a new one — ``ggzy ca crl-refresh``). Reads the prefetched rows of ``authorities()``."""
+    crls = [crl for cert in authority.certificates.all() for crl in cert.crls.all()]
+    latest = max(crls, key=lambda crl: crl.this_update, default=None)
+    next_update = latest.next_update if latest else None
+    return {
+        "latest": latest,
+        "this_update": latest.this_update if latest else None,
+        "next_update": next_update,
+        "overdue": next_update is not None and next_update < clock.now(),
+    }
 
 
 def get_authority(code: str) -> CertificateAuthority:

@@ -490,3 +490,28 @@ def test_hostile_values_are_4xx_not_500(http, frozen_clock, bound, bidder, entit
         HTTP_AUTHORIZATION=f"Bearer {secret}", CONTENT_LENGTH="abc",
     )  # fmt: skip
     assert 400 <= r.status_code < 500
+
+
+def test_an_overdue_crl_is_flagged_in_the_api_the_page_and_the_cli(
+    http, frozen_clock, cas, client, capsys
+):
+    from django.core.management import call_command
+
+    from ggzy.trust import services
+
+    ca = pki.test_ca("ecdsa")
+    services.import_crl(
+        actor="system:test",
+        data=ca.sub.crl(this_update=frozen_clock.moment, next_update=frozen_clock.moment + timedelta(days=7)),
+    )  # fmt: skip
+    listed = {a["code"]: a for a in http.call("GET", "/api/v1/trust/cas").json()}
+    assert (
+        listed["test-ecdsa"]["crl_overdue"] is False
+        and listed["test-rsa"]["crl_next_update"] is None
+    )
+    frozen_clock.advance(days=8)
+    assert http.call("GET", "/api/v1/trust/cas/test-ecdsa").json()["crl_overdue"] is True
+    assert "CRL 已过期" in client.get("/trust/cas/").content.decode()
+    call_command("ca", "list")
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("test-ecdsa"))
+    assert "OVERDUE" in line

@@ -153,6 +153,7 @@ def test_list_shows_code_status_families_and_counts(frozen_clock, cas) -> None: 
             "families": [f],
             "certificates": 2,
             "crl_updated": None,
+            "crl_overdue": False,
         }
         for f in ("ecdsa", "rsa", "sm2")
     ]

@@ -28,19 +28,19 @@ from ggzy.web.views.common import error_page
 
 def _authority_row(authority: CertificateAuthority) -> dict[str, Any]:
     certificates = list(authority.certificates.all())
-    crls = [crl for cert in certificates for crl in cert.crls.all()]
-    latest = max(crls, key=lambda crl: crl.this_update, default=None)
+    crl = selectors.crl_state(authority)
     return {
         "authority": authority,
         "families": sorted({c.get_family_display() for c in certificates}),
         "roots": [c for c in certificates if c.is_root],
         "intermediates": [c for c in certificates if not c.is_root],
-        "latest_crl": latest,
+        "latest_crl": crl["latest"],
+        "crl_overdue": crl["overdue"],
     }
 
 
 def authorities(request: HttpRequest) -> HttpResponse:
-    rows = selectors.authorities().prefetch_related("certificates__crls")
+    rows = selectors.authorities()
     return render(request, "web/trust/cas.html", {"rows": [_authority_row(a) for a in rows]})
 
 

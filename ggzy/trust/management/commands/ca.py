@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Count, Max
+from django.db.models import Count
 
 from ggzy.core.errors import DomainError
 from ggzy.trust.states import CAStatus
@@ -109,7 +109,8 @@ class Command(BaseCommand):
         for r in rows:
             self.stdout.write(
                 f"{r['code']:<20} {r['status']:<10} {','.join(r['families']) or '-':<16} "
-                f"{r['certificates']:>3} certs  CRL {r['crl_updated'] or '-':<25}  {r['name']}"
+                f"{r['certificates']:>3} certs  CRL {r['crl_updated'] or '-':<25}"
+                f"{' OVERDUE' if r['crl_overdue'] else ''}  {r['name']}"
             )
 
     def _set_status(self, code: str, status: str, reason: str) -> None:
@@ -171,20 +172,21 @@ class Command(BaseCommand):
 def _listing() -> Any:
     from ggzy.trust import selectors
 
-    return selectors.authorities().annotate(
-        certificate_count=Count("certificates", distinct=True),
-        crl_updated=Max("certificates__crls__this_update"),
-    )
+    return selectors.authorities().annotate(certificate_count=Count("certificates", distinct=True))
 
 
 def _summary(authority: Any) -> dict[str, Any]:
+    from ggzy.trust.selectors import crl_state
+
+    crl = crl_state(authority)
     return {
         "code": authority.code,
         "name": authority.name,
         "status": authority.status,
         "families": sorted({c.family for c in authority.certificates.all()}),
         "certificates": authority.certificate_count,
-        "crl_updated": authority.crl_updated.isoformat() if authority.crl_updated else None,
+        "crl_updated": crl["this_update"].isoformat() if crl["this_update"] else None,
+        "crl_overdue": crl["overdue"],
     }
 
 
