@@ -160,3 +160,18 @@ def test_public_page_and_back_office_publish(catalog, client):
     intake.save(update_fields=["is_staff"])
     client.force_login(intake)
     assert client.get(url).status_code == 403
+
+
+def test_back_office_refusal_shows_the_reason_and_stores_nothing(catalog, client):
+    admin = make_user("boss", Role.CENTER_ADMIN)
+    admin.is_staff = True
+    admin.save(update_fields=["is_staff"])
+    client.force_login(admin)
+    data = {k: v for k, v in works_rules().items() if not rules.SPECS[k].statutory}
+    data = {k: ("on" if v is True else v) for k, v in data.items() if v is not False}
+    before = Ruleset.objects.count()
+    r = client.post(
+        "/admin/catalog/category/works/publish/", {**data, "decryption_window_minutes": 1}
+    )
+    assert r.status_code == 200 and "rule_out_of_range" in r.content.decode()
+    assert Ruleset.objects.count() == before
