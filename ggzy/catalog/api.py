@@ -10,8 +10,8 @@ from ninja import Router, Status
 from pydantic import Field
 
 from ggzy.api import PUBLIC
-from ggzy.catalog import rules, selectors, services
-from ggzy.catalog.models import Category, Ruleset
+from ggzy.catalog import selectors, services
+from ggzy.catalog.models import Category
 from ggzy.core.schemas import ErrorOut, StrictSchema
 
 router = Router(tags=["catalog"])
@@ -55,27 +55,6 @@ class ProceduresIn(StrictSchema):
     procedures: list[str] = Field(..., min_length=1, max_length=20)
 
 
-def ruleset_out(ruleset: Ruleset) -> dict[str, Any]:
-    return {
-        "version": ruleset.version,
-        "published_at": ruleset.published_at,
-        "published_by": ruleset.published_by,
-        "note": ruleset.note,
-        "rules": [
-            {
-                "key": key,
-                "label": rules.SPECS[key].label,
-                "kind": rules.SPECS[key].kind,
-                "rule": rules.SPECS[key].rule,
-                "source": rules.SPECS[key].source,
-                "statutory": rules.SPECS[key].statutory,
-                "value": value,
-            }
-            for key, value in ruleset.rules.items()
-        ],
-    }
-
-
 def category_out(category: Category) -> dict[str, Any]:
     return {
         "code": category.code,
@@ -83,7 +62,7 @@ def category_out(category: Category) -> dict[str, Any]:
         "trading_category": category.trading_category,
         "description": category.description,
         "procedures": [{"code": p.code, "name": p.name} for p in category.procedures.all()],
-        "current": ruleset_out(selectors.current_ruleset(category)),
+        "current": selectors.ruleset_view(selectors.current_ruleset(category)),
         "versions": [r.version for r in category.rulesets.all()],
     }
 
@@ -104,7 +83,7 @@ def category(request: HttpRequest, category: str) -> Any:
 )
 def ruleset(request: HttpRequest, category: str, version: int) -> Any:
     """A past or current ruleset version: what a project created under it follows."""
-    return ruleset_out(selectors.get_ruleset(selectors.get_category(category), version))
+    return selectors.ruleset_view(selectors.get_ruleset(selectors.get_category(category), version))
 
 
 @router.post("/{category}/rulesets", response={201: RulesetOut, **ERRORS})
@@ -116,7 +95,7 @@ def publish(request: HttpRequest, category: str, payload: RulesetIn) -> Any:
         rules_=payload.rules,
         note=payload.note,
     )
-    return Status(201, ruleset_out(published))
+    return Status(201, selectors.ruleset_view(published))
 
 
 @router.put("/{category}/procedures", response={200: CategoryOut, **ERRORS})

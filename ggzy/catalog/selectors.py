@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Prefetch, QuerySet
 
+from ggzy.catalog import rules
 from ggzy.catalog.models import Category, Ruleset
 from ggzy.core.errors import NotFound
 
@@ -35,3 +38,25 @@ def get_ruleset(category: Category, version: int) -> Ruleset:
     if ruleset is None:
         raise NotFound("规则集版本不存在 (no such ruleset version)", code="ruleset_not_found")
     return ruleset
+
+
+def ruleset_view(ruleset: Ruleset) -> dict[str, Any]:
+    """A ruleset as shown everywhere (API, page, CLI): each rule with its label and source."""
+    return {
+        "version": ruleset.version,
+        "published_at": ruleset.published_at,
+        "published_by": ruleset.published_by,
+        "note": ruleset.note,
+        "rules": [
+            {
+                "key": key,
+                "label": rules.SPECS[key].label,
+                "kind": rules.SPECS[key].kind,
+                "rule": rules.SPECS[key].rule,
+                "source": rules.SPECS[key].source,
+                "statutory": rules.SPECS[key].statutory,
+                "value": value,
+            }
+            for key, value in ruleset.rules.items()
+        ],
+    }

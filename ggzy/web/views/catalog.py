@@ -6,7 +6,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from ggzy.catalog import selectors
-from ggzy.catalog.api import ruleset_out
 
 
 def catalog(request: HttpRequest) -> HttpResponse:
@@ -16,6 +15,10 @@ def catalog(request: HttpRequest) -> HttpResponse:
             continue
         ruleset = selectors.current_ruleset(category)
         rows.append(
-            {"category": category, "ruleset": ruleset, "rules": ruleset_out(ruleset)["rules"]}
+            {
+                "category": category,
+                "ruleset": ruleset,
+                "rules": selectors.ruleset_view(ruleset)["rules"],
+            }
         )
     return render(request, "web/catalog.html", {"rows": rows})

@@ -10,6 +10,7 @@ import segno
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -18,7 +19,6 @@ from django.views.decorators.http import require_http_methods
 from ggzy.core import clock
 from ggzy.core.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
 from ggzy.trust import selectors, signing
-from ggzy.trust.api_documents import request_out
 from ggzy.trust.models import CertificateAuthority, SigningRequest
 from ggzy.web.forms import SignRequestForm
 from ggzy.web.views.common import error_page
@@ -99,7 +99,8 @@ def _remaining(expires_at: datetime) -> str:
 
 
 def _status_context(request: HttpRequest, req: SigningRequest) -> dict[str, Any]:
-    out = request_out(request, req)
+    api_path = reverse("api:trust_sign_request", kwargs={"request_id": req.public_id})
+    out = {"url": request.build_absolute_uri(api_path), "status": signing.request_status(req)}
     return {
         "req": req,
         "out": out,

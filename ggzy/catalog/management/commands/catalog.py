@@ -30,7 +30,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, action: str, **opts: Any) -> None:
         from ggzy.catalog import selectors, services
-        from ggzy.catalog.api import ruleset_out
 
         try:
             if action == "install":
@@ -48,7 +47,7 @@ class Command(BaseCommand):
                     if opts["version"]
                     else selectors.current_ruleset(category)
                 )
-                out = {**ruleset_out(r), "published_at": r.published_at.isoformat()}
+                out = {**selectors.ruleset_view(r), "published_at": r.published_at.isoformat()}
                 out["rules"] = {x["key"]: x["value"] for x in out["rules"]}
                 self.stdout.write(json.dumps(out, ensure_ascii=False, indent=2))
             elif action == "publish":
