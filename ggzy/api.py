@@ -192,10 +192,14 @@ def _bug(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _register_routers() -> None:
     from ggzy.accounts.api import router as accounts_router
+    from ggzy.bidding.api import router as bidding_router
+    from ggzy.bidding.api_deposits import router as deposits_router
     from ggzy.catalog.api import router as catalog_router
     from ggzy.core.api import router as core_router
+    from ggzy.fairness.api import router as fairness_router
     from ggzy.ledger.api import router as ledger_router
     from ggzy.registry.api import router as registry_router
+    from ggzy.tendering.api import router as tendering_router
     from ggzy.trust.api import router as trust_router
     from ggzy.trust.api_documents import router as trust_documents_router
 
@@ -205,6 +209,10 @@ def _register_routers() -> None:
     api.add_router("/trust", trust_router)
     api.add_router("/catalog", catalog_router)
     api.add_router("/trust", trust_documents_router)
+    api.add_router("/tendering", tendering_router)
+    api.add_router("/fairness", fairness_router)
+    api.add_router("/bidding", deposits_router)
+    api.add_router("/bidding", bidding_router)
     api.add_router("/", core_router)
 
 

@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "ggzy.registry",
     "ggzy.trust",
     "ggzy.catalog",
+    "ggzy.tendering",
+    "ggzy.fairness",
+    "ggzy.bidding",
     "ggzy.web",
 ]
 
@@ -158,6 +161,11 @@ GGZY_CHALLENGE_SECONDS = 300  # certificate login / binding nonce lifetime
 GGZY_SIGNING_REQUEST_SECONDS = 600  # QR signing request default lifetime
 GGZY_ENVELOPE_MAX_BYTES = int(os.environ.get("GGZY_ENVELOPE_MAX_BYTES", 2 * 1024**3))
 GGZY_ENVELOPE_DIR = Path(os.environ.get("GGZY_ENVELOPE_DIR", VAR_DIR / "envelopes"))
+GGZY_DOCUMENT_DIR = Path(os.environ.get("GGZY_DOCUMENT_DIR", VAR_DIR / "documents"))
+GGZY_DOCUMENT_MAX_BYTES = int(os.environ.get("GGZY_DOCUMENT_MAX_BYTES", 200 * 1024**2))
+GGZY_BID_REGISTER_KEY = Path(
+    os.environ.get("GGZY_BID_REGISTER_KEY", VAR_DIR / "keys" / "bid-register.key")
+)
 GGZY_PLATFORM_NAME = os.environ.get("GGZY_PLATFORM_NAME", "OpenGGZY 公共资源交易平台")
 
 LOGGING = {

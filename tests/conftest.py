@@ -36,6 +36,8 @@ def _test_settings(settings, tmp_path_factory):  # type: ignore[no-untyped-def]
     # Tests run inside a transaction that never commits, so nothing would be chained after commit:
     # the suite runs the inline mode; tests/ledger/test_deferred.py covers the deferred one.
     settings.GGZY_LEDGER_MODE = "inline"
+    settings.GGZY_BID_REGISTER_KEY = tmp_path_factory.getbasetemp() / "bid-register.key"
+    settings.GGZY_DOCUMENT_DIR = tmp_path_factory.getbasetemp() / "documents"
 
 
 @pytest.fixture(autouse=True)

@@ -30,7 +30,9 @@ SUPERVISION_ROLES = {Role.REGULATOR, Role.INSPECTOR, Role.AUDITOR}
 MARKET_ROLES = {Role.BIDDER, Role.TENDERER, Role.AGENT}
 
 # permission -> roles that hold it. Anonymous users hold only what is listed under PUBLIC.
-PUBLIC = frozenset({"entity.view_public", "ledger.view_public", "trust.view_store", "catalog.view"})
+PUBLIC = frozenset(
+    {"entity.view_public", "ledger.view_public", "trust.view_store", "catalog.view", "tendering.view"}
+)
 PERMISSIONS: dict[str, frozenset[str]] = {
     "entity.register": frozenset(MARKET_ROLES),
     "entity.view_private": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
@@ -52,4 +54,22 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "trust.view_signatures": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
     "trust.view_envelopes": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
     "trust.open_envelope": frozenset({Role.CENTER_OPERATIONS}),
+    # tendering: the tenderer's and agent's members act on their project (object rule)
+    "tendering.register": frozenset({Role.TENDERER, Role.AGENT}),
+    "tendering.edit": frozenset(),
+    "tendering.publish": frozenset(),
+    "tendering.answer": frozenset(),
+    "tendering.view_private": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
+    "tendering.accept": frozenset({Role.CENTER_INTAKE}),
+    "tendering.object": frozenset({Role.BIDDER}),
+    "tendering.view_downloads": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
+    "fairness.review": frozenset({Role.CENTER_INTAKE}),
+    "fairness.edit_rules": frozenset({Role.CENTER_ADMIN}),
+    # bidding: deposits, bids, opening
+    "bidding.deposit": frozenset({Role.BIDDER}),
+    "bidding.view_deposit": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
+    "bidding.bank_notice": frozenset({Role.CENTER_OPERATIONS, Role.CENTER_ADMIN}),
+    "bidding.refund": frozenset({Role.CENTER_OPERATIONS}),
+    "bidding.submit": frozenset({Role.BIDDER}),
+    "bidding.open": frozenset({Role.CENTER_OPERATIONS}),
 }

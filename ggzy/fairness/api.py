@@ -1,0 +1,5 @@
+"""API (being written)."""
+
+from ninja import Router
+
+router = Router()
