@@ -84,6 +84,7 @@ class Bid(models.Model):
     public_id = models.CharField(max_length=32, unique=True)
     section_tag = models.CharField(max_length=64, db_index=True)
     bidder_tag = models.CharField(max_length=64, db_index=True)
+    owner_tag = models.CharField(max_length=64, db_index=True)
     sealed_identity = models.TextField()
     envelope_id = models.CharField(max_length=32, unique=True)
     storage_name = models.CharField(max_length=80)
@@ -91,6 +92,11 @@ class Bid(models.Model):
     file_sha256 = models.CharField(max_length=64)
     manifest_digest = models.CharField(max_length=64)
     receipt_seq = models.BigIntegerField(null=True)
+    receipt_entry = models.BigIntegerField(null=True)
+    receipt_signature = models.TextField(blank=True)
+    replaces = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by"
+    )
     status = models.CharField(max_length=16, choices=BidStatus.choices, default=BidStatus.RECEIVED)
     received_at = models.DateTimeField()
     withdrawn_at = models.DateTimeField(null=True, blank=True)

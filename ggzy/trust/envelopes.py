@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import shutil
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from ggzy.core.errors import Conflict, ValidationFailed
 from ggzy.ledger.services import append_event, record_refusal
 from ggzy.trust import validation
 from ggzy.trust.bindings import active_binding, check_still_acting
-from ggzy.trust.models import SealedEnvelope
+from ggzy.trust.models import CertificateBinding, SealedEnvelope
 from ggzy.trust.validation import CertificateRejected
 from ggzy_client import envelope as envelope_format
 from ggzy_client.envelope import EnvelopeError, OpenedFile
@@ -39,11 +39,16 @@ def _refused(exc: EnvelopeError) -> ValidationFailed:
     return ValidationFailed(str(exc), code=exc.code)
 
 
-def receive_envelope(*, actor: User, upload: Path) -> SealedEnvelope:
-    """Verify an uploaded envelope (format, manifest signature, digests, certificates, binding)
-    and keep it — ciphertext only. ``upload`` is a file the caller owns; it is moved on success.
-    """
-    require(actor, "trust.sign")
+@dataclass(frozen=True)
+class VerifiedUpload:
+    envelope: envelope_format.Envelope
+    binding: CertificateBinding
+
+
+def verify_upload(*, actor: User, upload: Path) -> VerifiedUpload:
+    """Everything the platform can check of an envelope without any key: format, manifest
+    signature, certificates, the signer's binding to an entity the actor acts for, the
+    recipient certificate's subject, and every payload digest."""
     try:  # the cheap checks first: format and manifest signature, no payload read yet
         env = envelope_format.read_envelope(upload)
         envelope_format.check_signature(env)
@@ -65,9 +70,19 @@ def receive_envelope(*, actor: User, upload: Path) -> SealedEnvelope:
         env = envelope_format.verify_envelope(upload)
     except EnvelopeError as exc:
         raise _refused(exc) from None
+    return VerifiedUpload(env, binding)
+
+
+def receive_envelope(*, actor: User, upload: Path) -> SealedEnvelope:
+    """Verify an uploaded envelope (format, manifest signature, digests, certificates, binding)
+    and keep it — ciphertext only. ``upload`` is a file the caller owns; it is moved on success.
+    """
+    require(actor, "trust.sign")
+    verified = verify_upload(actor=actor, upload=upload)
+    env, binding = verified.envelope, verified.binding
     public_id = secrets.token_hex(16)
     stored = envelope_dir() / f"{public_id}.ggzy-bid"
-    size, sha256 = _copy(upload, stored)
+    size, sha256 = copy_file(upload, stored)
     try:
         with transaction.atomic():
             row = SealedEnvelope.objects.create(
@@ -109,7 +124,7 @@ def receive_envelope(*, actor: User, upload: Path) -> SealedEnvelope:
     return row
 
 
-def _copy(source: Path, target: Path) -> tuple[int, str]:
+def copy_file(source: Path, target: Path) -> tuple[int, str]:
     h = hashlib.sha256()
     size = 0
     with open(source, "rb") as src, open(target, "xb") as dst:
