@@ -139,12 +139,16 @@ def section_terms(
         raise bad("标段含未知字段 (unknown section fields)", "bad_section", unknown=unknown)
     estimate = money(raw.get("estimated_price"), "estimated_price")
     if estimate > budget:
-        raise bad("标段估算价超出项目预算 (section estimate above the budget)", "estimate_above_budget")
+        raise bad(
+            "标段估算价超出项目预算 (section estimate above the budget)", "estimate_above_budget"
+        )
     max_price = None
     if raw.get("max_price") not in (None, ""):
         max_price = money(raw["max_price"], "max_price")
         if max_price > budget:
-            raise bad("最高投标限价不得超过预算 (max price above the budget)", "max_price_above_budget")
+            raise bad(
+                "最高投标限价不得超过预算 (max price above the budget)", "max_price_above_budget"
+            )
     deposit = money(raw.get("deposit", "0"), "deposit", positive=False)
     cap = deposit_cap(rules, estimate)
     if deposit > cap:

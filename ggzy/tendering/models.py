@@ -24,7 +24,9 @@ class Project(models.Model):
     ruleset of its category that was current at the time — and kept on it for life."""
 
     public_id = models.CharField(max_length=32, unique=True)
-    trading_code = models.CharField(_("交易编码"), max_length=40, unique=True, null=True, blank=True)
+    trading_code = models.CharField(
+        _("交易编码"), max_length=40, unique=True, null=True, blank=True
+    )
     name = models.CharField(_("项目名称"), max_length=200)
     category = models.ForeignKey("catalog.Category", on_delete=models.PROTECT, related_name="+")
     ruleset = models.ForeignKey("catalog.Ruleset", on_delete=models.PROTECT, related_name="+")

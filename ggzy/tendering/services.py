@@ -79,8 +79,8 @@ def _move(project: Project, target: str) -> None:
 
 
 def _locked(project: Project) -> Project:
-    return Project.objects.select_for_update().select_related("ruleset", "category").get(
-        pk=project.pk
+    return (
+        Project.objects.select_for_update().select_related("ruleset", "category").get(pk=project.pk)
     )
 
 
@@ -146,7 +146,10 @@ def _clean(terms: ProjectTerms) -> dict[str, Any]:
                                code="bad_sections")  # fmt: skip
     sections = [
         checks.section_terms(
-            s, rules=ruleset.rules, budget=budget, subject_type=terms.subject_type,
+            s,
+            rules=ruleset.rules,
+            budget=budget,
+            subject_type=terms.subject_type,
             procurement=procurement,
         )
         for s in terms.sections
@@ -542,6 +545,7 @@ def raise_objection(*, actor: Any, project: Project, entity: Entity, text: str) 
     require(actor, "entity.act", entity)
     text = checks.text(text, "text", max_length=10000)
     now = clock.now()
+    too_late: Conflict | None = None
     with transaction.atomic():
         project = _locked(project)
         if project.status != ProjectStatus.PUBLISHED:
@@ -552,23 +556,26 @@ def raise_objection(*, actor: Any, project: Project, entity: Entity, text: str) 
         limit_days = int(rules.get("objection_before_deadline_days", 10))
         deadline = min((s.bid_deadline for s in sections if s.bid_deadline), default=None)
         if deadline is None or now > deadline - timedelta(days=limit_days):
-            record_refusal(actor=actor, event_type="tendering.objection_refused",
-                           subject=_subject(project), reason="objection_too_late")  # fmt: skip
-            raise Conflict(
+            too_late = Conflict(
                 f"对招标文件的异议应在投标截止{limit_days}日前提出（R7）(objection too late)",
                 code="objection_too_late",
                 detail={"rule": "R7", "last_moment": (deadline - timedelta(days=limit_days))
                         .isoformat() if deadline else None},
             )  # fmt: skip
-        objection = Objection.objects.create(
-            project=project, public_id=secrets.token_hex(16), entity=entity, raised_by=actor,
-            text=text, raised_at=now,
-            reply_due=now + timedelta(days=int(rules.get("objection_reply_days", 3))),
-        )  # fmt: skip
-        _event(actor, project, "tendering.objection_raised", {
-            "objection": objection.public_id, "reply_due": objection.reply_due.isoformat(),
-            "text_sm3": _sm3hex(text),
-        })  # fmt: skip
+        else:
+            objection = Objection.objects.create(
+                project=project, public_id=secrets.token_hex(16), entity=entity,
+                raised_by=actor, text=text, raised_at=now,
+                reply_due=now + timedelta(days=int(rules.get("objection_reply_days", 3))),
+            )  # fmt: skip
+            _event(actor, project, "tendering.objection_raised", {
+                "objection": objection.public_id, "reply_due": objection.reply_due.isoformat(),
+                "text_sm3": _sm3hex(text),
+            })  # fmt: skip
+    if too_late is not None:  # recorded after the transaction, which wrote nothing
+        record_refusal(actor=actor, event_type="tendering.objection_refused",
+                       subject=_subject(project), reason="objection_too_late")  # fmt: skip
+        raise too_late
     return objection
 
 
