@@ -39,8 +39,10 @@ from ggzy.trust.envelopes import copy_file, envelope_dir, verify_upload
 RECEIPT_VERSION = "ggzy-bid-receipt/1"
 
 
-def _identity(bid: Bid, section: Section) -> dict[str, Any]:
-    return register.unseal("bid", section.public_id, bid.sealed_identity)
+def identity(bid: Bid) -> dict[str, Any]:
+    """The sealed identity of a bid: entity, user, binding and section. Only services that may
+    know it (the owner's own views, withdrawal, the opening after the deadline) call this."""
+    return register.unseal("bid", "bids", bid.sealed_identity)
 
 
 def bid_path(bid: Bid) -> Path:
@@ -175,13 +177,14 @@ def _submit(actor: Any, section_id: str, upload: Path, replaces: Bid | None) -> 
                 owner_tag=register.tag("owner", "bids", entity.pk),
                 sealed_identity=register.seal(
                     "bid",
-                    section.public_id,
+                    "bids",
                     {
+                        "section": section.public_id,
                         "entity": entity.pk,
                         "user": actor.pk,
                         "binding": binding.pk,
                     },
-                ),  # fmt: skip
+                ),
                 envelope_id=env.envelope_id,
                 storage_name=stored.name,
                 size=size,
@@ -306,11 +309,12 @@ def section_of(bid: Bid, candidates: list[Section]) -> Section | None:
     return None
 
 
-def withdraw_bid(*, actor: Any, bid: Bid, section: Section) -> Bid:
-    """The bidder withdraws its bid before the deadline (撤回); its deposit is refunded (R12)."""
+def withdraw_bid(*, actor: Any, bid: Bid) -> Bid:
+    """The bidder withdraws its bid before the deadline (撤回); its deposit is refunded (R12).
+    The caller has checked ownership (:func:`owned_bid`)."""
     require(actor, "bidding.submit")
     with _recording(), transaction.atomic():
-        section = _open_section(section.public_id)
+        section = _open_section(identity(bid)["section"])
         locked = Bid.objects.select_for_update().get(pk=bid.pk)
         if locked.section_tag != register.section_tag(section.public_id):
             raise NotFound("投标文件不存在 (no such bid)", code="bid_not_found")
@@ -325,12 +329,12 @@ def withdraw_bid(*, actor: Any, bid: Bid, section: Section) -> Bid:
             )
         if locked.status != BidStatus.RECEIVED:
             raise Conflict("该投标文件不是有效投标 (not an active bid)", code="bid_not_active")
-        identity = _identity(locked, section)
+        sealed = identity(locked)
         locked.status, locked.withdrawn_at = BidStatus.WITHDRAWN, clock.now()
         locked.save(update_fields=["status", "withdrawn_at"])
         append_event(actor=actor, event_type="bidding.bid_withdrawn", subject=f"bid:{bid.public_id}",
                      payload={})  # fmt: skip
-        _refund_on_withdrawal(section, identity["entity"])
+        _refund_on_withdrawal(section, sealed["entity"])
     return locked
 
 

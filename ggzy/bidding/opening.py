@@ -21,7 +21,7 @@ from django.db import transaction
 
 from ggzy.accounts.gate import allowed, require
 from ggzy.bidding import register
-from ggzy.bidding.bids import bid_path
+from ggzy.bidding.bids import bid_path, identity
 from ggzy.bidding.models import Bid, Deposit, Opening, OpeningObjection
 from ggzy.bidding.states import BidStatus, OpeningStatus
 from ggzy.core import clock
@@ -89,8 +89,10 @@ def start_opening(*, actor: Any, section: Section) -> Opening:
             )
         )
         for bid in bids:  # unseal the register for this section, now that it may be known
-            identity = register.unseal("bid", locked.public_id, bid.sealed_identity)
-            bid.section, bid.entity_id = locked, identity["entity"]
+            sealed = identity(bid)
+            if sealed.get("section") != locked.public_id:  # pragma: no cover - tags agree
+                continue
+            bid.section, bid.entity_id = locked, sealed["entity"]
             bid.save(update_fields=["section", "entity"])
         minimum = int(rules.get("min_bids_to_open", 3))
         if len(bids) < minimum:
@@ -239,7 +241,7 @@ def _price(form: dict[str, Any] | None) -> Decimal | None:
     return price if Decimal(0) < price < Decimal("1e13") else None
 
 
-def _decrypt_failed(actor: Any, section: Section, bid: Bid, cause: str) -> Bid:
+def _decrypt_failed(actor: Any, section: Section, bid: Bid, cause: str, detail: str = "") -> Bid:
     status = BidStatus.REVOKED if cause in BIDDER_FAULTS else BidStatus.PLATFORM_FAILED
     with transaction.atomic():
         locked = Bid.objects.select_for_update().get(pk=bid.pk)
@@ -248,8 +250,8 @@ def _decrypt_failed(actor: Any, section: Section, bid: Bid, cause: str) -> Bid:
         locked.status, locked.failure = status, cause
         locked.save(update_fields=["status", "failure"])
         append_event(actor=actor, event_type="bidding.decryption_failed", subject=_subject(section),
-                     payload={"bid": bid.public_id, "cause": cause, "status": status,
-                              "rule": "R39"})  # fmt: skip
+                     payload={"bid": bid.public_id, "cause": cause, "last_error": detail,
+                              "status": status, "rule": "R39"})  # fmt: skip
     return locked
 
 
@@ -316,8 +318,8 @@ def close_opening(*, actor: Any, opening: Opening) -> Opening:
         if pending and opening.window_ends_at and now < opening.window_ends_at:
             raise Conflict("解密时限未到，仍有投标文件待解密 (bids still awaiting their keys)",
                            code="window_open", detail={"pending": len(pending)})  # fmt: skip
-        for bid in pending:
-            _decrypt_failed(actor, section, bid, "no_key")
+        for bid in pending:  # no (good) key in time: the bidder's side (R39)
+            _decrypt_failed(actor, section, bid, "no_key", detail=bid.failure)
         bids = list(Bid.objects.filter(section=section).select_related("entity").order_by(
             "received_at"))  # fmt: skip
         opening.record = build_record(opening, bids)

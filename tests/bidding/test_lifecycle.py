@@ -7,8 +7,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.exceptions import InvalidTag
 
-from ggzy.bidding import bids, opening, register
+from ggzy.bidding import bids, opening
 from ggzy.bidding.models import Bid
 from ggzy.bidding.states import BidStatus, OpeningStatus
 from ggzy.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -63,7 +64,7 @@ def test_second_bid_refused_replace_and_withdraw(published, tmp_path):  # type: 
     with pytest.raises(Conflict) as exc:
         bids.verify_receipt(body=old["body"], signature=old["signature"])
     assert exc.value.code == "receipt_superseded"
-    bids.withdraw_bid(actor=bidder.user, bid=second, section=published.section)
+    bids.withdraw_bid(actor=bidder.user, bid=second)
     second.refresh_from_db()
     assert second.status == BidStatus.WITHDRAWN
 
@@ -108,11 +109,13 @@ def test_opening_decrypts_classes_failures_and_signs_the_record(published, froze
         opening.start_opening(actor=published.bidders[0].user, section=published.section)
     session = opening.start_opening(actor=published.operations, section=published.section)
     assert session.status == OpeningStatus.DECRYPTING and session.bid_count == 3
-    (bid0, path0), (bid1, path1), (bid2, _) = submitted
+    (bid0, path0), (bid1, path1), (_bid2, _) = submitted
     bid0.refresh_from_db()
     # someone else's key hand-over is refused
     with pytest.raises(PermissionDenied) as exc:
-        opening.submit_key(actor=published.bidders[1].user, bid=bid0, content_key=w.content_key(path0))
+        opening.submit_key(
+            actor=published.bidders[1].user, bid=bid0, content_key=w.content_key(path0)
+        )
     assert exc.value.code == "not_bid_owner"
     # a wrong key is refused, the window stays open
     with pytest.raises(ValidationFailed):
@@ -143,8 +146,8 @@ def test_opening_decrypts_classes_failures_and_signs_the_record(published, froze
 
 def test_register_key_lives_outside_the_database(published, tmp_path, settings):  # type: ignore[no-untyped-def]
     bid, _ = _submit(published, 0, tmp_path)
-    identity = register.unseal("bid", published.section.public_id, bid.sealed_identity)
+    identity = bids.identity(bid)
     assert identity["entity"] == published.bidders[0].entity.pk
     settings.GGZY_BID_REGISTER_KEY = tmp_path / "other.key"
-    with pytest.raises(Exception):
-        register.unseal("bid", published.section.public_id, bid.sealed_identity)
+    with pytest.raises(InvalidTag):
+        bids.identity(bid)

@@ -93,7 +93,12 @@ def make_world(n_bidders: int = 3) -> World:
     pki.onboard(FAMILY)
     tenderer = make_user("tenderer_admin", Role.TENDERER)
     tenderer_entity = register(
-        tenderer, 900, name="南京市某中学", is_bidder=False, is_tenderer=True, entity_type="institution"
+        tenderer,
+        900,
+        name="南京市某中学",
+        is_bidder=False,
+        is_tenderer=True,
+        entity_type="institution",
     )
     world = World(
         tenderer=tenderer,
@@ -110,7 +115,9 @@ def make_world(n_bidders: int = 3) -> World:
     return world
 
 
-def publish(world: World, *, days: int = 21, terms: tendering.ProjectTerms | None = None) -> Project:
+def publish(
+    world: World, *, days: int = 21, terms: tendering.ProjectTerms | None = None
+) -> Project:
     """Register, submit, accept, upload the documents and publish: deadline ``days`` ahead."""
     project = tendering.register_project(
         actor=world.tenderer, tenderer=world.tenderer_entity, terms=terms or project_terms()
