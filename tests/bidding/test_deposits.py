@@ -6,17 +6,20 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 
+from ggzy.accounts.services import issue_token
 from ggzy.bidding import deposits as svc
 from ggzy.bidding.models import BankNotification, Deposit
 from ggzy.core.errors import Conflict, DomainError, NotAuthenticated, PermissionDenied
 from ggzy.core.models import CalendarDay
 from ggzy.ledger.models import Event
 from ggzy.trust.models import DocumentSignature
-from tests.api.support import last_seq, register
+from tests.api.support import api_client, assert_error, last_seq, register
 from tests.bidding.deposit_world import *  # noqa: F403 - the dep_ fixtures
 from tests.bidding.deposit_world import DepWorld, guarantee_doc, publish_section, sign_guarantee
 from tests.conftest import make_user
@@ -521,3 +524,148 @@ def test_staff_see_a_sections_deposits_only_after_the_deadline(dep_world, dep_se
     assert svc.get_deposit_for(w.operations, mine.pk).pk == mine.pk
     with pytest.raises(DomainError):
         svc.get_deposit_for(w.other_user, mine.pk)
+
+
+# --- API ----------------------------------------------------------------------------------------
+
+API = "/api/v1/bidding"
+
+
+def token(user: Any) -> str:
+    return issue_token(actor=user, name="dep")[1]
+
+
+def test_api_open_pay_list_and_seal(dep_world, dep_section):
+    w, http = dep_world, api_client()
+    bidder, ops, reg = token(w.bidder_user), token(w.operations), token(w.regulator)
+    url = f"{API}/sections/{dep_section.public_id}/deposits"
+    r = http.call("POST", url, {"entity": w.bidder.uscc, "method": "transfer"}, token=bidder)
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["status"] == "pending" and body["amount"] == "20000.00"
+    assert body["section_code"] == dep_section.code and body["refund_overdue"] is False
+    assert_error(http.call("POST", url, {"entity": w.bidder.uscc, "method": "transfer"},
+                           token=bidder), 409, "deposit_exists")  # fmt: skip
+    assert_error(http.call("POST", url, {"entity": w.bidder.uscc, "method": "cash"},
+                           token=bidder), 422, "validation_error")  # fmt: skip
+    assert_error(http.call("POST", f"{API}/sections/nope/deposits",
+                           {"entity": w.bidder.uscc, "method": "transfer"}, token=bidder),
+                 404, "section_not_found")  # fmt: skip
+    assert_error(http.call("POST", url, {"entity": w.bidder.uscc, "method": "transfer"}),
+                 401)  # fmt: skip
+    facts = {
+        "bank_reference": "API1", "virtual_account": body["virtual_account"],
+        "amount": "20000.00", "payer_account": "6217000000000001", "payer_name": "甲公司",
+        "payer_bank": "中国银行", "credited_at": w.clock.moment.isoformat(),
+    }  # fmt: skip
+    assert_error(http.call("POST", f"{API}/bank-notices", facts, token=bidder), 403)
+    r = http.call("POST", f"{API}/bank-notices", facts, token=ops)
+    assert r.status_code == 200 and r.json()["outcome"] == "paid"
+    assert http.call("POST", f"{API}/bank-notices", facts, token=ops).json()["id"] == r.json()["id"]
+    unknown = {**facts, "bank_reference": "API2", "virtual_account": "32010000000000000"}
+    assert_error(http.call("POST", f"{API}/bank-notices", unknown, token=ops), 422,
+                 "unknown_account")  # fmt: skip
+    mine = http.call("GET", f"{API}/deposits", token=bidder).json()
+    assert [(d["id"], d["status"], d["payer_account"]) for d in mine] == [
+        (body["id"], "paid", "6217000000000001")
+    ]
+    assert http.call("GET", f"{API}/deposits", token=ops).json() == []
+    assert_error(http.call("GET", url, token=reg), 403, "sealed_until_deadline")
+    assert [d["id"] for d in http.call("GET", url, token=bidder).json()] == [body["id"]]
+    w.clock.advance(days=21)
+    assert [d["id"] for d in http.call("GET", url, token=reg).json()] == [body["id"]]
+
+
+def test_api_csv_import(dep_world, dep_section):
+    w, http, ops = dep_world, api_client(), token(dep_world.operations)
+    a = open_transfer(w, dep_section)
+    at = w.clock.moment.isoformat()
+    csv_text = (
+        "bank_reference,virtual_account,amount,payer_account,payer_name,payer_bank,credited_at\n"
+        f"C1,{a.virtual_account},20000.00,6217001,甲公司,中国银行,{at}\n"
+        f"C2,32019999999999999,5.00,6217002,乙公司,中国银行,{at}\n"
+    )
+    url = f"{API}/bank-notices/import"
+    r = http.call("POST", url, raw=csv_text.encode(), content_type="text/csv", token=ops)
+    assert r.status_code == 200, r.content
+    assert (r.json()["paid"], r.json()["refused"]) == (1, 1)
+    assert [x["code"] for x in r.json()["results"]] == [None, "unknown_account"]
+    assert_error(http.call("POST", url, raw=b"{}", content_type="application/json", token=ops),
+                 415)  # fmt: skip
+    assert_error(http.call("POST", url, raw=b"\xff\xfe", content_type="text/csv", token=ops),
+                 422, "bad_csv")  # fmt: skip
+    assert_error(http.call("POST", url, raw=csv_text.encode(), content_type="text/csv",
+                           token=token(w.bidder_user)), 403)  # fmt: skip
+
+
+def test_api_guarantee_and_refund(dep_world, dep_section):
+    w, http = dep_world, api_client()
+    bidder, ops = token(w.bidder_user), token(w.operations)
+    url = f"{API}/sections/{dep_section.public_id}/deposits"
+    created = http.call("POST", url, {"entity": w.bidder.uscc, "method": "guarantee"},
+                        token=bidder).json()  # fmt: skip
+    doc = guarantee_doc(w, dep_section)
+    g_url = f"{API}/deposits/{created['id']}/guarantee"
+    forged = {"document": pki.b64(guarantee_doc(w, dep_section, amount="1.00")),
+              "sigfile": sign_guarantee(w, doc)}  # fmt: skip
+    assert_error(http.call("POST", g_url, forged, token=bidder), 422,
+                 "guarantee_signature_invalid")  # fmt: skip
+    good = {"document": pki.b64(doc), "sigfile": sign_guarantee(w, doc)}
+    assert_error(http.call("POST", g_url, good, token=token(w.other_user)), 404,
+                 "deposit_not_found")  # fmt: skip
+    r = http.call("POST", g_url, good, token=bidder)
+    assert r.status_code == 200 and r.json()["status"] == "guaranteed"
+    deposit = Deposit.objects.get(pk=created["id"])
+    svc.schedule_refund(deposit=deposit, trigger="failed_tender", at=w.clock.moment)
+    w.clock.advance(days=10)
+    rows = http.call("GET", f"{API}/refunds", query={"overdue": "1"}, token=ops).json()
+    assert [(x["deposit"]["id"], x["days_overdue"]) for x in rows] == [(deposit.pk, 5)]
+    assert_error(http.call("GET", f"{API}/refunds", token=bidder), 403)
+    r_url = f"{API}/deposits/{deposit.pk}/refunded"
+    assert_error(http.call("POST", r_url, {"reference": "TK9"}, token=bidder), 403)  # its own
+    assert_error(http.call("POST", r_url, {"reference": "TK9"}, token=token(w.other_user)), 404)
+    r = http.call("POST", r_url, {"reference": "TK9"}, token=ops)
+    assert r.status_code == 200 and r.json()["status"] == "refunded"
+    assert_error(http.call("POST", r_url, {"reference": "TK10"}, token=ops), 409,
+                 "refund_not_due")  # fmt: skip
+
+
+# --- CLI ----------------------------------------------------------------------------------------
+
+
+def test_cli_import_refunds_refunded(dep_world, dep_section, tmp_path):
+    w = dep_world
+    a = open_transfer(w, dep_section)
+    at = w.clock.moment.isoformat()
+    path = tmp_path / "notices.csv"
+    path.write_text(
+        "bank_reference,virtual_account,amount,payer_account,payer_name,payer_bank,credited_at\n"
+        f"L1,{a.virtual_account},20000.00,6217001,甲公司,中国银行,{at}\n",
+        encoding="utf-8",
+    )
+    out = StringIO()
+    call_command("deposits", "import", str(path), stdout=out)
+    assert "paid" in out.getvalue() and "1 applied, 0 refused" in out.getvalue()
+    with pytest.raises(CommandError):  # the same file as another user without the right
+        call_command("deposits", "--as", w.bidder_user.username, "import", str(path))
+    path2 = tmp_path / "bad.csv"
+    path2.write_text(path.read_text().replace("L1,", "L2,").replace(a.virtual_account,
+                     "32010000000000000"), encoding="utf-8")  # fmt: skip
+    with pytest.raises(CommandError, match="1 row"):
+        call_command("deposits", "import", str(path2), stdout=StringIO())
+    svc.schedule_refund(deposit=a, trigger="withdrawn", at=w.clock.moment)
+    out = StringIO()
+    call_command("deposits", "refunds", stdout=out)
+    assert f"{a.pk}\t" in out.getvalue() and "OVERDUE" not in out.getvalue()
+    w.clock.advance(days=8)
+    with pytest.raises(CommandError, match="overdue"):
+        call_command("deposits", "refunds", "--overdue", stdout=StringIO(), stderr=StringIO())
+    out = StringIO()
+    call_command("deposits", "--as", w.operations.username, "refunded", str(a.pk), "TK77",
+                 stdout=out)  # fmt: skip
+    assert "refunded (TK77)" in out.getvalue()
+    assert Deposit.objects.get(pk=a.pk).status == "refunded"
+    with pytest.raises(CommandError, match="refund_not_due"):
+        call_command("deposits", "refunded", str(a.pk), "TK78")
+    with pytest.raises(CommandError, match="no active user"):
+        call_command("deposits", "--as", "nobody", "refunds")
