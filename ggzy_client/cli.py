@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "ggzy_client.commands.envelope",  # seal, unwrap, inspect, open
     "ggzy_client.commands.sign",  # sign, verify
     "ggzy_client.commands.remote",  # login, sign-request
+    "ggzy_client.commands.bid",  # bid form, submit, receipt, key, opening
 )
 
 
