@@ -566,7 +566,7 @@ def deposit_satisfied(section: Section, entity: Entity) -> bool:
     return deposit_status(section, entity) in {"not_required", "paid", "guaranteed", "exempt"}
 
 
-def _member_entities(actor: Any) -> QuerySet[Membership]:
+def _member_entities(actor: Any) -> QuerySet[Membership, Any]:
     return Membership.objects.filter(user_id=actor.pk).values("entity_id")
 
 
