@@ -31,7 +31,7 @@ def money(value: Any, field: str, *, positive: bool = True) -> Decimal:
         raise bad(f"{field} 须为金额 (an amount, as a string)", "bad_amount", field=field)
     try:
         amount = yuan(value)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, ArithmeticError):  # "1e400" fails in quantize
         raise bad(f"{field} 须为金额 (not an amount)", "bad_amount", field=field) from None
     if amount < 0 or (positive and amount == 0) or amount >= Decimal("1e13"):
         raise bad(f"{field} 超出范围 (out of range)", "bad_amount", field=field)

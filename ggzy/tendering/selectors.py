@@ -222,3 +222,19 @@ def downloads(actor: Any, project: Project) -> list[dict[str, Any]]:
         rows.append({"document": d.document.name, "at": d.downloaded_at,
                      "user": who["name"] if who else None})  # fmt: skip
     return rows
+
+
+def get_objection(actor: Any, public_id: str) -> Objection:
+    """An objection its project's members and staff, or the objecting entity's members, may see;
+    404 for anyone else."""
+    objection = (
+        Objection.objects.select_related("project", "entity")
+        .filter(public_id=str(public_id)[:32])
+        .first()
+    )
+    if objection is None or not (
+        can_view_private(actor, objection.project)
+        or objection.entity_id in member_entity_ids(actor)
+    ):
+        raise NotFound("异议不存在 (no such objection)", code="objection_not_found")
+    return objection
