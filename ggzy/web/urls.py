@@ -1,6 +1,8 @@
 from django.urls import path
 
 from ggzy.web.views import accounts, catalog, entities, ledger, portal, trust
+from ggzy.web.views import bidding as bidding_pages
+from ggzy.web.views import tendering as tendering_pages
 
 app_name = "web"
 
@@ -40,4 +42,104 @@ urlpatterns = [
         name="sign_request_status",
     ),
     path("me/certificates/", trust.my_certificates, name="my_certificates"),
+    # tendering: public pages, the tenderer's workspace, center intake
+    path("projects/", tendering_pages.project_list, name="projects"),
+    path("projects/<str:public_id>/", tendering_pages.project_page, name="project"),
+    path(
+        "projects/<str:public_id>/documents/<str:document_id>/",
+        tendering_pages.download,
+        name="document_download",
+    ),
+    path(
+        "projects/<str:public_id>/objections/",
+        tendering_pages.raise_objection,
+        name="project_objection",
+    ),
+    path("workspace/projects/", tendering_pages.my_projects, name="my_projects"),
+    path("workspace/projects/new/", tendering_pages.new_project, name="project_new"),
+    path(
+        "workspace/projects/<str:public_id>/",
+        tendering_pages.workspace_project,
+        name="workspace_project",
+    ),
+    path(
+        "workspace/projects/<str:public_id>/edit/",
+        tendering_pages.edit_project,
+        name="project_edit",
+    ),
+    path(
+        "workspace/projects/<str:public_id>/submit/",
+        tendering_pages.submit_project,
+        name="project_submit",
+    ),
+    path(
+        "workspace/projects/<str:public_id>/documents/",
+        tendering_pages.upload_document,
+        name="project_upload",
+    ),
+    path(
+        "workspace/projects/<str:public_id>/publish/",
+        tendering_pages.publish_project,
+        name="project_publish",
+    ),
+    path(
+        "workspace/projects/<str:public_id>/clarifications/",
+        tendering_pages.issue_clarification,
+        name="project_clarify",
+    ),
+    path(
+        "workspace/projects/<str:public_id>/objections/<str:objection_id>/answer/",
+        tendering_pages.answer_objection,
+        name="project_objection_answer",
+    ),
+    path("staff/intake/", tendering_pages.intake_queue, name="intake"),
+    path(
+        "staff/intake/<str:public_id>/accept/", tendering_pages.accept_project, name="intake_accept"
+    ),
+    path(
+        "staff/intake/<str:public_id>/return/", tendering_pages.return_project, name="intake_return"
+    ),
+    # bidding: the bidder's workspace and the center's opening desk
+    path(
+        "projects/<str:public_id>/sections/<str:section_id>/bid/",
+        bidding_pages.submit_bid,
+        name="bid_submit",
+    ),
+    path(
+        "projects/<str:public_id>/sections/<str:section_id>/deposit/",
+        bidding_pages.open_deposit,
+        name="deposit_open",
+    ),
+    path("workspace/bids/", bidding_pages.my_bids, name="my_bids"),
+    path("workspace/bids/<str:bid_id>/receipt/", bidding_pages.receipt, name="bid_receipt"),
+    path("workspace/bids/<str:bid_id>/withdraw/", bidding_pages.withdraw, name="bid_withdraw"),
+    path("workspace/bids/<str:bid_id>/opening/", bidding_pages.bidder_opening, name="bid_opening"),
+    path(
+        "workspace/bids/<str:bid_id>/opening/status/",
+        bidding_pages.bidder_opening_status,
+        name="bid_opening_status",
+    ),
+    path(
+        "workspace/bids/<str:bid_id>/opening/objection/",
+        bidding_pages.bidder_objection,
+        name="bid_opening_objection",
+    ),
+    path("staff/openings/", bidding_pages.staff_openings, name="staff_openings"),
+    path("staff/openings/<str:section_id>/", bidding_pages.opening_control, name="opening_control"),
+    path(
+        "staff/openings/<str:section_id>/status/",
+        bidding_pages.opening_control_status,
+        name="opening_control_status",
+    ),
+    path(
+        "staff/openings/<str:section_id>/start/", bidding_pages.start_opening, name="opening_start"
+    ),
+    path(
+        "staff/openings/<str:section_id>/close/", bidding_pages.close_opening, name="opening_close"
+    ),
+    path(
+        "staff/openings/<str:section_id>/objections/<int:objection_id>/answer/",
+        bidding_pages.answer_objection,
+        name="opening_objection_answer",
+    ),
 ]
