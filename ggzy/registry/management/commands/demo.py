@@ -37,6 +37,7 @@ class Command(BaseCommand):
         installed = install_default_catalog(actor="system:demo")
         self.stdout.write(f"trading catalog: {installed or 'already'} categories installed")
         self._demo_pki()
+        self._demo_tender()
 
     def _demo_pki(self) -> None:
         from django.conf import settings
@@ -48,3 +49,18 @@ class Command(BaseCommand):
         self.stdout.write(f"demo PKI {state}: keystores under {pki.root}/<username>/key.pem")
         for family, (username, path) in pki.samples().items():
             self.stdout.write(f"  {family:<6} {username:<12} {path}")
+
+    def _demo_tender(self) -> None:
+        from django.conf import settings
+
+        from ggzy.bidding.demo import load_demo_tender
+        from ggzy.fairness.services import install_default_rules
+
+        rules = install_default_rules(actor="system:demo")
+        self.stdout.write(f"fair-competition rules: {rules or 'already'} installed")
+
+        tender = load_demo_tender(settings.VAR_DIR)
+        state = "created" if tender.created else "already present"
+        self.stdout.write(f"demo tenders {state}:")
+        for name, public_id in tender.projects:
+            self.stdout.write(f"  {name}  /projects/{public_id}/")
