@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 from ggzy.bidding.states import BidStatus, DepositMethod, DepositStatus, OpeningStatus
 
 User = settings.AUTH_USER_MODEL
-MONEY = {"max_digits": 16, "decimal_places": 2}
 
 
 class Deposit(models.Model):
@@ -28,9 +27,11 @@ class Deposit(models.Model):
     status = models.CharField(
         _("状态"), max_length=12, choices=DepositStatus.choices, default=DepositStatus.PENDING
     )
-    amount = models.DecimalField(_("应缴金额（元）"), **MONEY)
+    amount = models.DecimalField(_("应缴金额（元）"), max_digits=16, decimal_places=2)
     virtual_account = models.CharField(_("虚拟子账号"), max_length=32, unique=True, null=True)
-    paid_amount = models.DecimalField(_("到账金额（元）"), null=True, blank=True, **MONEY)
+    paid_amount = models.DecimalField(
+        _("到账金额（元）"), null=True, blank=True, max_digits=16, decimal_places=2
+    )
     paid_at = models.DateTimeField(_("到账时间"), null=True, blank=True)
     payer_account = models.CharField(_("付款账号"), max_length=40, blank=True)
     payer_name = models.CharField(_("付款户名"), max_length=200, blank=True)
@@ -63,7 +64,7 @@ class BankNotification(models.Model):
 
     bank_reference = models.CharField(_("银行流水号"), max_length=64, unique=True)
     virtual_account = models.CharField(_("虚拟子账号"), max_length=32)
-    amount = models.DecimalField(_("金额（元）"), **MONEY)
+    amount = models.DecimalField(_("金额（元）"), max_digits=16, decimal_places=2)
     payer_account = models.CharField(_("付款账号"), max_length=40)
     payer_name = models.CharField(_("付款户名"), max_length=200)
     payer_bank = models.CharField(_("付款行"), max_length=120, blank=True)
@@ -110,7 +111,7 @@ class Bid(models.Model):
     key_submitted_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     failure = models.CharField(max_length=40, blank=True)
-    price = models.DecimalField(null=True, blank=True, **MONEY)
+    price = models.DecimalField(null=True, blank=True, max_digits=16, decimal_places=2)
     duration_days = models.PositiveIntegerField(null=True, blank=True)
     bid_form = models.JSONField(null=True, blank=True)
     files = models.JSONField(null=True, blank=True)

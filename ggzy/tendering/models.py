@@ -16,7 +16,6 @@ from ggzy.tendering.states import (
 )
 
 User = settings.AUTH_USER_MODEL
-MONEY = {"max_digits": 16, "decimal_places": 2}
 
 
 class Project(models.Model):
@@ -47,7 +46,7 @@ class Project(models.Model):
         _("采购标的类型"), max_length=10, choices=SubjectType.choices, default=SubjectType.WORKS
     )
     funding_source = models.CharField(_("资金来源"), max_length=120)
-    budget = models.DecimalField(_("项目预算/估算（元）"), **MONEY)
+    budget = models.DecimalField(_("项目预算/估算（元）"), max_digits=16, decimal_places=2)
     description = models.TextField(_("项目概况"), blank=True)
     status = models.CharField(
         _("状态"), max_length=12, choices=ProjectStatus.choices, default=ProjectStatus.DRAFT
@@ -83,9 +82,13 @@ class Section(models.Model):
     public_id = models.CharField(max_length=32, unique=True)
     code = models.CharField(_("标段编号"), max_length=48, unique=True, null=True, blank=True)
     name = models.CharField(_("标段名称"), max_length=200)
-    estimated_price = models.DecimalField(_("估算价/预算金额（元）"), **MONEY)
-    max_price = models.DecimalField(_("最高投标限价（元）"), null=True, blank=True, **MONEY)
-    deposit = models.DecimalField(_("投标保证金（元）"), **MONEY)
+    estimated_price = models.DecimalField(
+        _("估算价/预算金额（元）"), max_digits=16, decimal_places=2
+    )
+    max_price = models.DecimalField(
+        _("最高投标限价（元）"), null=True, blank=True, max_digits=16, decimal_places=2
+    )
+    deposit = models.DecimalField(_("投标保证金（元）"), max_digits=16, decimal_places=2)
     qualification_requirements = models.TextField(_("资格条件"))
     evaluation_method = models.CharField(
         _("评标办法"), max_length=20, choices=EvaluationMethod.choices

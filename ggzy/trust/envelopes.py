@@ -80,6 +80,8 @@ def receive_envelope(*, actor: User, upload: Path) -> SealedEnvelope:
     require(actor, "trust.sign")
     verified = verify_upload(actor=actor, upload=upload)
     env, binding = verified.envelope, verified.binding
+    entity = binding.entity
+    assert entity is not None  # verify_upload refuses certificates not bound to an entity
     public_id = secrets.token_hex(16)
     stored = envelope_dir() / f"{public_id}.ggzy-bid"
     size, sha256 = copy_file(upload, stored)
@@ -89,7 +91,7 @@ def receive_envelope(*, actor: User, upload: Path) -> SealedEnvelope:
                 public_id=public_id,
                 envelope_id=env.envelope_id,
                 section=str(env.manifest["section"])[:64],
-                entity=binding.entity,
+                entity=entity,
                 submitted_by=actor,
                 binding=binding,
                 file_name=stored.name,
@@ -106,7 +108,7 @@ def receive_envelope(*, actor: User, upload: Path) -> SealedEnvelope:
                 payload={
                     "envelope_id": env.envelope_id,
                     "section": row.section,
-                    "entity": binding.entity.uscc,
+                    "entity": entity.uscc,
                     "manifest_digest": row.manifest_digest,
                     "file_sha256": sha256,
                     "size": size,
