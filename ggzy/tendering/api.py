@@ -137,10 +137,11 @@ def clarification_out(c: Clarification) -> dict[str, Any]:
     }
 
 
-def project_out(actor: Any, project: Project) -> dict[str, Any]:
+def project_out(actor: Any, project: Project, *, private: bool | None = None) -> dict[str, Any]:
     """The public view, plus the private fields for members and staff (left out, not null, for
     everyone else: the response is rendered with ``exclude_unset``)."""
-    private = selectors.can_view_private(actor, project)
+    if private is None:
+        private = selectors.can_view_private(actor, project)
     out = summary_out(project)
     out.pop("status")
     documents = list(project.documents.all()) if private else selectors.published_documents(project)
