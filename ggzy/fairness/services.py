@@ -41,7 +41,7 @@ def _text(value: Any, field_name: str, *, max_length: int, required: bool = True
     if not isinstance(value, str):
         raise ValidationFailed(f"{field_name} 须为文本 (text required)", code="bad_text",
                                detail={"field": field_name})  # fmt: skip
-    value = value.strip()
+    value = str(value).strip()
     if "\x00" in value:
         raise ValidationFailed("含有空字符 (NUL character)", code="nul_character",
                                detail={"field": field_name})  # fmt: skip
