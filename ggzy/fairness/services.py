@@ -41,17 +41,17 @@ def _text(value: Any, field_name: str, *, max_length: int, required: bool = True
     if not isinstance(value, str):
         raise ValidationFailed(f"{field_name} 须为文本 (text required)", code="bad_text",
                                detail={"field": field_name})  # fmt: skip
-    value = str(value).strip()
-    if "\x00" in value:
+    text: str = value.strip()
+    if "\x00" in text:
         raise ValidationFailed("含有空字符 (NUL character)", code="nul_character",
                                detail={"field": field_name})  # fmt: skip
-    if required and not value:
+    if required and not text:
         raise ValidationFailed(f"请填写{field_name} ({field_name} required)", code="required",
                                detail={"field": field_name})  # fmt: skip
-    if len(value) > max_length:
+    if len(text) > max_length:
         raise ValidationFailed(f"{field_name}不超过{max_length}字 (too long)", code="too_long",
                                detail={"field": field_name, "max_length": max_length})  # fmt: skip
-    return value
+    return text
 
 
 # --- the rule list ------------------------------------------------------------------------------
