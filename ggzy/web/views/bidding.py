@@ -34,7 +34,12 @@ from ggzy.web.forms_tendering import (
     OpeningObjectionForm,
 )
 from ggzy.web.views.common import error_page
-from ggzy.web.views.tendering import refused_page, section_for_page, show_refusal
+from ggzy.web.views.tendering import (
+    display_record,
+    refused_page,
+    section_for_page,
+    show_refusal,
+)
 
 try:  # being written alongside these pages
     from ggzy.bidding import deposits
@@ -209,7 +214,7 @@ def _record_context(opening: Opening | None) -> dict[str, Any]:
     return {
         "opening": opening,
         "closed": closed,
-        "record": opening.record if closed and opening else None,
+        "record": display_record(opening.record) if closed and opening else None,
         "record_verified": bool(closed and opening and openings.verify_record(opening)),
     }
 

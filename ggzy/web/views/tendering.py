@@ -6,6 +6,7 @@ the form (or as a 403/404 page when it is about the whole page)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -58,6 +59,18 @@ def _category_choices() -> list[tuple[str, str]]:
     return [(c.code, c.name) for c in catalog.categories()]
 
 
+def display_record(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The signed record as shown: its ISO times read back as datetimes (shown in China time)."""
+    if not record:
+        return record
+    rows = [
+        {**row, "received_at": datetime.fromisoformat(row["received_at"])}
+        if isinstance(row.get("received_at"), str) else row
+        for row in record.get("bids", [])
+    ]  # fmt: skip
+    return {**record, "bids": rows}
+
+
 def section_rows(project: Project) -> list[dict[str, Any]]:
     suspended = project.objections.filter(status=ObjectionStatus.OPEN).exists()
     rows = []
@@ -72,6 +85,7 @@ def section_rows(project: Project) -> list[dict[str, Any]]:
                 "phase": phase,
                 "phase_label": Phase(phase).label,
                 "opening": opening,
+                "record": display_record(opening.record) if opening else None,
                 "record_verified": bool(
                     opening and opening.record and openings.verify_record(opening)
                 ),
