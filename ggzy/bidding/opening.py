@@ -104,8 +104,8 @@ def start_opening(*, actor: Any, section: Section) -> Opening:
         )  # fmt: skip
         append_event(actor=actor, event_type="bidding.opening_started", subject=_subject(locked),
                      payload={"section": locked.code, "bids": len(bids),
-                              "window_ends_at": opening.window_ends_at.isoformat(),
-                              "bidders": sorted(b.entity.name for b in bids)})  # fmt: skip
+                              "window_ends_at": (now + window).isoformat(),
+                              "bidders": sorted(str(b.entity) for b in bids)})  # fmt: skip
     return opening
 
 
@@ -339,7 +339,7 @@ def build_record(opening: Opening, bids: list[Bid]) -> dict[str, Any]:
     deposits = {d.entity_id: d for d in Deposit.objects.filter(section=section)}
     rows = []
     for bid in bids:
-        assert bid.entity is not None
+        assert bid.entity is not None and bid.entity_id is not None
         deposit = deposits.get(bid.entity_id)
         rows.append({
             "bid": bid.public_id,

@@ -50,7 +50,7 @@ def text(value: Any, field: str, *, max_length: int, required: bool = True) -> s
         raise bad(f"{field} 不超过{max_length}字 (too long)", "too_long", field=field)
     if "\x00" in value:
         raise bad(f"{field} 含非法字符 (bad character)", "bad_text", field=field)
-    return value
+    return str(value)
 
 
 def investment_code(value: str, *, required: bool) -> str:

@@ -162,7 +162,8 @@ EVENT_LABELS = {
     "bidding.opening_closed": "开标记录发布",
     "bidding.opening_failed": "投标人不足三家，不予开标",
 }
-PUBLIC_BEFORE_PUBLICATION = frozenset()  # before publication, the timeline is private
+# before publication, the timeline is private
+PUBLIC_BEFORE_PUBLICATION: frozenset[str] = frozenset()
 
 
 def public_timeline(project: Project) -> list[dict[str, Any]]:

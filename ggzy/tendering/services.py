@@ -58,6 +58,10 @@ def _sm3hex(value: str) -> str:
     return hasher("sm3")(value.encode()).hex()
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
 def _subject(project: Project) -> str:
     return f"project:{project.public_id}"
 
@@ -464,9 +468,9 @@ def publish_project(
             "documents": [{"document": d.public_id, "name": d.name, "sha256": d.sha256,
                            "sm3": d.sm3} for d in documents],
             "sections": [{"number": s.number, "code": s.code,
-                          "documents_from": s.documents_from.isoformat(),
-                          "documents_until": s.documents_until.isoformat(),
-                          "bid_deadline": s.bid_deadline.isoformat()} for s in sections],
+                          "documents_from": _iso(s.documents_from),
+                          "documents_until": _iso(s.documents_until),
+                          "bid_deadline": _iso(s.bid_deadline)} for s in sections],
         })  # fmt: skip
     return project
 
