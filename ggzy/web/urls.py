@@ -2,6 +2,7 @@ from django.urls import path
 
 from ggzy.web.views import accounts, catalog, entities, ledger, portal, trust
 from ggzy.web.views import bidding as bidding_pages
+from ggzy.web.views import fairness as fairness_pages
 from ggzy.web.views import tendering as tendering_pages
 
 app_name = "web"
@@ -44,6 +45,11 @@ urlpatterns = [
     path("me/certificates/", trust.my_certificates, name="my_certificates"),
     # tendering: public pages, the tenderer's workspace, center intake
     path("projects/", tendering_pages.project_list, name="projects"),
+    path(
+        "projects/<str:public_id>/fairness/",
+        fairness_pages.project_review,
+        name="project_fairness",
+    ),
     path("projects/<str:public_id>/", tendering_pages.project_page, name="project"),
     path(
         "projects/<str:public_id>/documents/<str:document_id>/",

@@ -10,11 +10,6 @@ from ggzy.fairness import services
 from ggzy.fairness.models import Finding, Review
 
 
-@pytest.fixture(autouse=True)
-def _urls(settings):  # type: ignore[no-untyped-def]
-    settings.ROOT_URLCONF = "tests.fairness.urls"
-
-
 def _client(user) -> Client:  # type: ignore[no-untyped-def]
     client = Client()
     if user is not None:
