@@ -315,6 +315,17 @@ def open_blocking(review: Review) -> list[Finding]:
     )
 
 
+def ensure_current_review(project: Project) -> Review:
+    """The latest review, made now (in its own transaction) if none covers the documents and
+    rules as they are: a publication that is then refused still leaves the report behind."""
+    review = latest_review(project)
+    if not is_current(review, project):
+        with transaction.atomic():
+            review = review_project(actor=SYSTEM_REVIEWER, project=project)
+    assert review is not None
+    return review
+
+
 def require_publishable(project: Project) -> None:
     """Called by ``publish_project`` inside its transaction: review the documents if no review
     covers them as they are now, then refuse while a blocking finding is open."""

@@ -429,10 +429,12 @@ def publish_project(
     (R3/R4) are checked per section against the project's own ruleset; the fair-competition
     review must have no unresolved blocking finding. Dates given here apply to every section;
     otherwise each section's planned dates are used. Documents are issued no earlier than now."""
-    from ggzy.fairness.services import require_publishable
+    from ggzy.fairness.services import ensure_current_review, require_publishable
 
     require(actor, "tendering.publish", project)
     announcement = checks.text(announcement, "announcement", max_length=20000)
+    if project.status == ProjectStatus.ACCEPTED:
+        ensure_current_review(project)  # kept even if the publication below is refused
     now = clock.now()
     with transaction.atomic():
         project = _locked(project)

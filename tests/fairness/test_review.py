@@ -89,6 +89,8 @@ def test_blocking_finding_stops_publication_until_a_reason_is_recorded(
     assert item["rule"] == "F01" and item["clause"] == BAD_CLAUSE
     project.refresh_from_db()
     assert project.status == ProjectStatus.ACCEPTED
+    kept = services.latest_review(project)  # the refused publication left its report behind
+    assert kept is not None and kept.findings.get().clause == BAD_CLAUSE
 
     review = services.review_project(actor=users["center_intake"], project=project)
     finding = review.findings.get()
@@ -98,7 +100,7 @@ def test_blocking_finding_stops_publication_until_a_reason_is_recorded(
     assert json.loads(event.payload)["rule"] == "F01"
     published = _publish(tenderer, project)
     assert published.status == ProjectStatus.PUBLISHED
-    assert Review.objects.filter(project=project).count() == 1  # the review was current
+    assert Review.objects.filter(project=project).count() == 2  # the last one was current
 
 
 def test_a_clean_document_publishes_after_a_system_review(users, tenderer, project) -> None:  # type: ignore[no-untyped-def]
