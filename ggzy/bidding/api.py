@@ -110,18 +110,20 @@ def _bid_out(bid: Bid) -> dict[str, Any]:
     }
 
 
-@router.post("/sections/{section_id}/bids", response={201: BidOut, **ERRORS})
+@router.post("/sections/{section_id}/bids", response={200: BidOut, 201: BidOut, **ERRORS})
 def submit_bid(request: HttpRequest, section_id: str) -> Any:
     """Upload a sealed bid (the envelope from ``ggzy-client seal``, raw ``application/zip``
     body). The answer is the receipt: the platform's signature over the bid's digests and the
     ledger inclusion proof of its receipt event (R38). A bid whose upload completes at or after
-    the deadline is refused (``bid_late``)."""
+    the deadline is refused (``bid_late``). Uploading the same envelope again (a retry after a
+    lost answer) returns the stored bid's receipt with 200, even after the deadline."""
     upload = _spool(request)
     try:
         bid = bids.submit_bid(actor=request.auth, section_id=section_id, upload=upload)  # type: ignore[attr-defined]
     finally:
         upload.unlink(missing_ok=True)
-    return Status(201, _bid_out(bid))
+    # a retry of an envelope already stored answers 200 with the same receipt
+    return Status(200 if getattr(bid, "replayed", False) else 201, _bid_out(bid))
 
 
 @router.get("/bids", response=list[BidOut])

@@ -13,6 +13,7 @@ ledger shows before the deadline tells who bid on a section or how many did.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -130,6 +131,9 @@ def _submit(actor: Any, section_id: str, upload: Path, replaces: Bid | None) -> 
     env, binding = verified.envelope, verified.binding
     entity = binding.entity
     assert entity is not None
+    earlier = _replayed(env.envelope_id, entity.pk, upload)
+    if earlier is not None:
+        return earlier
     public_id = secrets.token_hex(16)
     stored = envelope_dir() / f"{public_id}.ggzy-bid"
     size, sha256 = copy_file(upload, stored)
@@ -209,8 +213,11 @@ def _submit(actor: Any, section_id: str, upload: Path, replaces: Bid | None) -> 
                 bid.receipt_seq = bid.receipt_entry
             bid.receipt_signature = signing.sign(canonical_json(receipt_body(bid)))
             bid.save(update_fields=["receipt_entry", "receipt_seq", "receipt_signature"])
-    except IntegrityError:
+    except IntegrityError:  # the same envelope stored a moment ago by a concurrent retry
         stored.unlink(missing_ok=True)
+        earlier = _replayed(env.envelope_id, entity.pk, upload)
+        if earlier is not None:
+            return earlier
         raise Conflict("该投标文件已递交 (envelope already submitted)",
                        code="envelope_duplicate") from None  # fmt: skip
     except BaseException:
@@ -218,6 +225,29 @@ def _submit(actor: Any, section_id: str, upload: Path, replaces: Bid | None) -> 
         raise
     upload.unlink(missing_ok=True)
     return bid
+
+
+def _replayed(envelope_id: str, entity_id: int, upload: Path) -> Bid | None:
+    """The same envelope uploaded again by its bidder — a retry after a lost answer (a dropped
+    connection, a server restart) — gets the receipt of the bid already stored, not a second
+    bid nor an error; so every stored bid has a receipt its bidder can obtain. Any other reuse
+    of an envelope id is ``envelope_duplicate``."""
+    earlier = Bid.objects.filter(envelope_id=envelope_id).first()
+    if earlier is None:
+        return None
+    same_owner = earlier.owner_tag == register.tag("owner", "bids", entity_id)
+    if not same_owner or _sha256(upload) != earlier.file_sha256:
+        raise Conflict("该投标文件已递交 (envelope already submitted)", code="envelope_duplicate")
+    earlier.replayed = True  # type: ignore[attr-defined]
+    return earlier
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fp:
+        while chunk := fp.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def receipt_seq(bid: Bid) -> int | None:

@@ -151,3 +151,18 @@ def test_register_key_lives_outside_the_database(published, tmp_path, settings):
     settings.GGZY_BID_REGISTER_KEY = tmp_path / "other.key"
     with pytest.raises(InvalidTag):
         bids.identity(bid)
+
+
+def test_a_retried_upload_gets_the_stored_receipt(published, frozen_clock, tmp_path):  # type: ignore[no-untyped-def]
+    bidder = published.bidders[0]
+    path = w.sealed(bidder, published.section, tmp_path / "retry")
+    again = path.with_name("again.zip")
+    again.write_bytes(path.read_bytes())
+    first = bids.submit_bid(actor=bidder.user, section_id=published.section.public_id, upload=path)
+    frozen_clock.set(published.section.bid_deadline)  # the answer was lost; the retry is late
+    second = bids.submit_bid(
+        actor=bidder.user, section_id=published.section.public_id, upload=again
+    )
+    assert second.pk == first.pk and getattr(second, "replayed", False)
+    assert Bid.objects.count() == 1
+    assert Event.objects.filter(event_type="bidding.bid_received").count() == 1
