@@ -13,11 +13,21 @@ from django.db import models
 from django.test import Client
 
 from ggzy.accounts.models import ApiToken, User, UserRole
+from ggzy.bidding.models import BankNotification, Bid, Deposit, Opening, OpeningObjection
 from ggzy.catalog.models import Category, Ruleset
 from ggzy.core.models import CalendarDay
+from ggzy.fairness.models import FairnessRule, Finding, Review
 from ggzy.ledger.models import Event
 from ggzy.registry import services as registry
 from ggzy.registry.models import ContactPerson, Entity, EntityVersion, Membership, Qualification
+from ggzy.tendering.models import (
+    Clarification,
+    Download,
+    Objection,
+    Project,
+    Section,
+    TenderDocument,
+)
 from ggzy.trust.models import (
     CACertificate,
     CAStatusChange,
@@ -74,6 +84,20 @@ GUARDED_MODELS: tuple[type[models.Model], ...] = (
     Category,
     Category.procedures.through,
     Ruleset,
+    Project,
+    Section,
+    TenderDocument,
+    Download,
+    Clarification,
+    Objection,
+    FairnessRule,
+    Review,
+    Finding,
+    Deposit,
+    BankNotification,
+    Bid,
+    Opening,
+    OpeningObjection,
 )
 # Bookkeeping that legitimately moves on a refused request (sign-in counters, token last use).
 _VOLATILE_COLUMNS = {"last_login", "failed_logins", "locked_until", "last_used_at"}
@@ -81,12 +105,20 @@ _VOLATILE_COLUMNS = {"last_login", "failed_logins", "locked_until", "last_used_a
 Response = Any  # django.test's response: HttpResponse plus .json()
 
 
-def db_state() -> dict[str, list[tuple[tuple[str, Any], ...]]]:
-    """Every row of every guarded table, so 'nothing changed' also covers updates in place."""
+def db_state(upto_seq: int | None = None) -> dict[str, list[tuple[tuple[str, Any], ...]]]:
+    """Every row of every guarded table, so 'nothing changed' also covers updates in place.
+    ``upto_seq``: leave out ledger events after it (refusals a service records on purpose)."""
+
+    def rows(model: type[models.Model]) -> Any:
+        qs = model.objects.order_by("pk")
+        if model is Event and upto_seq is not None:
+            qs = qs.filter(seq__lte=upto_seq)
+        return qs.values()
+
     return {
         model._meta.label: [
             tuple(sorted((k, v) for k, v in row.items() if k not in _VOLATILE_COLUMNS))
-            for row in model.objects.order_by("pk").values()
+            for row in rows(model)
         ]
         for model in GUARDED_MODELS
     }

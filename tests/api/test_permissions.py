@@ -4,10 +4,13 @@ changed. Plus who sees an entity's private fields."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -16,9 +19,12 @@ from ggzy.accounts.roles import Role
 from ggzy.accounts.services import issue_token
 from ggzy.api import api as ninja_api
 from ggzy.core.identifiers import make_resident_id
+from ggzy.ledger.models import Event
 from ggzy.registry.models import Entity, EntityStatus
 from ggzy.registry.services import add_member, set_entity_status
+from ggzy.tendering.models import Project
 from ggzy.trust.issuing import Issued
+from tests.api import tender_world
 from tests.api import trust_world as tw
 from tests.api.support import (
     ApiClient,
@@ -70,6 +76,7 @@ class Cast:
     entity: Entity
     candidate: User  # not yet a member of ``entity``
     crl_url: str  # where the test CA's CRL is served
+    clock: Any  # the frozen clock's handle
 
     def token(self, actor: str) -> str | None:
         return self.secrets.get(actor)
@@ -78,6 +85,20 @@ class Cast:
     def trust(self) -> tw.Trust:
         """Made on first use: the test CA, and the entity's certificate bound to its admin."""
         return tw.setup(holder=self.users[ENTITY_ADMIN], entity=self.entity, crl_url=self.crl_url)
+
+    @cached_property
+    def tender(self) -> tender_world.TenderWorld:
+        """Made on first use: "tenderer" administers a tenderer entity; the entity (a bidder)
+        seals with its certificate bound to its admin."""
+        return tender_world.TenderWorld(
+            tenderer=self.users["tenderer"],
+            intake=self.users["center_intake"],
+            operations=self.users["center_operations"],
+            bidder=self.users[ENTITY_ADMIN],
+            bidder_entity=self.entity,
+            certificate=self.trust.certificate,
+            clock=self.clock,
+        )
 
 
 @pytest.fixture
@@ -93,7 +114,7 @@ def cast(users, region, frozen_clock, trust_env) -> Cast:  # type: ignore[no-unt
     secrets = {actor: issue_token(actor=user, name="matrix")[1] for actor, user in people.items()}
     spares = {actor: issue_token(actor=user, name="spare")[0] for actor, user in people.items()}
     candidate = make_user("candidate", Role.BIDDER)
-    return Cast(people, secrets, spares, entity, candidate, trust_env)
+    return Cast(people, secrets, spares, entity, candidate, trust_env, frozen_clock)
 
 
 @dataclass(frozen=True)
@@ -106,6 +127,11 @@ class WriteRule:
     request: Callable[[Cast, str], tuple[str, Any]]
     hidden: frozenset[str] = frozenset()  # refused actors to whom the object does not exist
     not_found: str = ""  # the code they get (404)
+    forbidden: str = "forbidden"  # the code a refused, signed-in actor who sees it gets (403)
+    # refusals the service records for supervision (each ``{"refused": true}``), by who gets them;
+    # apart from those events nothing changes
+    recorded: frozenset[str] = frozenset()
+    refusal_events: tuple[str, ...] = ()
 
 
 def _entity_url(suffix: str = "") -> Callable[[Cast, str], str]:
@@ -380,6 +406,362 @@ TRUST_RULES: dict[str, WriteRule] = {
     ),
 }
 WRITE_RULES |= TRUST_RULES
+
+# --- tendering, fairness, deposits, bids, the opening --------------------------------------------
+
+TENDERING = "/api/v1/tendering"
+FAIRNESS = "/api/v1/fairness"
+BIDDING = "/api/v1/bidding"
+TENDERER = frozenset({"tenderer"})  # the tenderer entity's admin
+INTAKE = frozenset({"center_intake"})
+OPERATIONS = frozenset({"center_operations"})
+# who sees an unpublished project (tendering.view_private): center and supervision staff, and
+# the tenderer's members; to everyone else it does not exist
+PROJECT_STAFF = frozenset(
+    {
+        "center_intake",
+        "center_operations",
+        "center_archive",
+        "center_admin",
+        "regulator",
+        "inspector",
+        "auditor",
+    }
+)
+PROJECT_STRANGERS = SIGNED_IN - PROJECT_STAFF - TENDERER
+
+
+def _project_call(state: str, suffix: str = "", body: Any = None, base: str = TENDERING) -> Any:
+    """A FRESH project in ``state`` (draft / submitted / accepted / published) per call."""
+
+    def build(c: Cast, actor: str) -> tuple[str, Any]:
+        project = getattr(c.tender, state)()
+        return f"{base}/projects/{project.public_id}{suffix}", (
+            body(c, actor) if callable(body) else body
+        )
+
+    return build
+
+
+def _publish_body(c: Cast, actor: str) -> dict[str, Any]:
+    now = c.clock.moment
+    return {
+        "announcement": "招标公告正文",
+        "documents_until": (now + timedelta(days=6)).isoformat(),
+        "bid_deadline": (now + timedelta(days=21)).isoformat(),
+    }
+
+
+def _upload_request(c: Cast, actor: str) -> tuple[str, Any]:
+    project = c.tender.draft()
+    query = urlencode({"kind": "tender", "name": "招标文件.txt"})
+    url = f"{TENDERING}/projects/{project.public_id}/documents?{query}"
+    return url, Raw("第一章 招标公告\n".encode(), "text/plain")
+
+
+def _objection_reply_request(c: Cast, actor: str) -> tuple[str, Any]:
+    objection = c.tender.objection()
+    return f"{TENDERING}/objections/{objection.public_id}/reply", {"reply": "资格条件依法设定"}
+
+
+def _finding_request(c: Cast, actor: str) -> tuple[str, Any]:
+    finding = c.tender.finding()
+    return f"{FAIRNESS}/findings/{finding.public_id}/reason", {"reason": "行业主管部门要求"}
+
+
+def _section_call(suffix: str, body: Any = None) -> Any:
+    def build(c: Cast, actor: str) -> tuple[str, Any]:
+        section = c.tender.open_section()
+        return f"{BIDDING}/sections/{section.public_id}{suffix}", (
+            body(c, actor) if callable(body) else body
+        )
+
+    return build
+
+
+def _notice_request(c: Cast, actor: str) -> tuple[str, Any]:
+    return f"{BIDDING}/bank-notices", c.tender.notice(c.tender.deposit())
+
+
+def _import_request(c: Cast, actor: str) -> tuple[str, Any]:
+    notice = c.tender.notice(c.tender.deposit())
+    csv = ",".join(notice) + "\n" + ",".join(str(v) for v in notice.values()) + "\n"
+    return f"{BIDDING}/bank-notices/import", Raw(csv.encode(), "text/csv")
+
+
+def _guarantee_request(c: Cast, actor: str) -> tuple[str, Any]:
+    deposit = c.tender.deposit(method="guarantee")
+    return f"{BIDDING}/deposits/{deposit.pk}/guarantee", c.tender.guarantee(deposit)
+
+
+def _refunded_request(c: Cast, actor: str) -> tuple[str, Any]:
+    deposit = c.tender.refund_due()
+    return f"{BIDDING}/deposits/{deposit.pk}/refunded", {"reference": "REFUND-0001"}
+
+
+def _submit_request(c: Cast, actor: str) -> tuple[str, Any]:
+    section = c.tender.open_section()
+    return f"{BIDDING}/sections/{section.public_id}/bids", Raw(c.tender.sealed(section).data)
+
+
+def _replace_request(c: Cast, actor: str) -> tuple[str, Any]:
+    bid, _ = c.tender.bid()
+    section = c.tender.section(Project.objects.get(public_id=_bid_project(bid)))
+    return f"{BIDDING}/bids/{bid.public_id}/replace", Raw(c.tender.sealed(section).data)
+
+
+def _bid_project(bid: Any) -> str:
+    from ggzy.bidding.bids import identity
+    from ggzy.tendering.models import Section
+
+    return Section.objects.get(public_id=identity(bid)["section"]).project.public_id
+
+
+def _withdraw_request(c: Cast, actor: str) -> tuple[str, Any]:
+    bid, _ = c.tender.bid()
+    return f"{BIDDING}/bids/{bid.public_id}/withdraw", None
+
+
+def _verify_receipt_request(c: Cast, actor: str) -> tuple[str, Any]:
+    from ggzy.bidding.bids import receipt
+
+    bid, _ = c.tender.bid()
+    r = receipt(bid)
+    return f"{BIDDING}/receipts/verify", {"body": r["body"], "signature": r["signature"]}
+
+
+def _start_opening_request(c: Cast, actor: str) -> tuple[str, Any]:
+    section, _, _ = c.tender.due_for_opening()
+    return f"{BIDDING}/sections/{section.public_id}/opening", None
+
+
+def _close_opening_request(c: Cast, actor: str) -> tuple[str, Any]:
+    session, _, _ = c.tender.decrypting()
+    c.clock.set(session.window_ends_at)  # the decryption window is over
+    return f"{BIDDING}/sections/{session.section.public_id}/opening/close", None
+
+
+def _key_request(c: Cast, actor: str) -> tuple[str, Any]:
+    _, bid, key = c.tender.decrypting()
+    return f"{BIDDING}/bids/{bid.public_id}/key", {"content_key": key.hex()}
+
+
+def _opening_objection_request(c: Cast, actor: str) -> tuple[str, Any]:
+    session, _, _ = c.tender.decrypting()
+    url = f"{BIDDING}/sections/{session.section.public_id}/opening/objections"
+    return url, {"entity": c.entity.uscc, "text": "开标时间有误"}
+
+
+def _opening_answer_request(c: Cast, actor: str) -> tuple[str, Any]:
+    row = c.tender.opening_objection()
+    return f"{BIDDING}/opening-objections/{row.pk}/answer", {"answer": "开标时间符合招标文件"}
+
+
+# a bid's, a deposit's existence is known to its entity's members only
+NOT_MEMBERS = SIGNED_IN - ENTITY_MEMBERS
+
+TENDER_RULES: dict[str, WriteRule] = {
+    # a tenderer's admin registers for it; the agent role may register, but not for this entity
+    f"POST {TENDERING}/projects": WriteRule(
+        TENDERER,
+        201,
+        ("tendering.project_registered",),
+        lambda c, a: (
+            f"{TENDERING}/projects",
+            tender_world.project_body(c.tender.tenderer_entity.uscc),
+        ),
+    ),
+    f"PUT {TENDERING}/projects/{{public_id}}": WriteRule(
+        TENDERER,
+        200,
+        ("tendering.project_edited",),
+        _project_call("draft", body=lambda c, a: tender_world.project_body(name="改名后的工程")),
+        hidden=PROJECT_STRANGERS,
+        not_found="project_not_found",
+    ),
+    f"POST {TENDERING}/projects/{{public_id}}/submit": WriteRule(
+        TENDERER,
+        200,
+        ("tendering.project_submitted",),
+        _project_call("draft", "/submit"),
+        hidden=PROJECT_STRANGERS,
+        not_found="project_not_found",
+    ),
+    f"POST {TENDERING}/projects/{{public_id}}/accept": WriteRule(
+        INTAKE,
+        200,
+        ("tendering.project_accepted",),
+        _project_call("submitted", "/accept"),
+        hidden=PROJECT_STRANGERS,
+        not_found="project_not_found",
+    ),
+    f"POST {TENDERING}/projects/{{public_id}}/return": WriteRule(
+        INTAKE,
+        200,
+        ("tendering.project_returned",),
+        _project_call("submitted", "/return", {"reason": "投资项目代码有误"}),
+        hidden=PROJECT_STRANGERS,
+        not_found="project_not_found",
+    ),
+    # publishing runs the fair-competition review first (no review covers the documents yet)
+    f"POST {TENDERING}/projects/{{public_id}}/publish": WriteRule(
+        TENDERER,
+        200,
+        ("fairness.reviewed", "tendering.project_published"),
+        _project_call("accepted", "/publish", _publish_body),
+        hidden=PROJECT_STRANGERS,
+        not_found="project_not_found",
+    ),
+    f"POST {TENDERING}/projects/{{public_id}}/documents": WriteRule(
+        TENDERER,
+        201,
+        ("tendering.document_uploaded",),
+        _upload_request,
+        hidden=PROJECT_STRANGERS,
+        not_found="project_not_found",
+    ),
+    f"DELETE {TENDERING}/documents/{{public_id}}": WriteRule(
+        TENDERER,
+        200,
+        ("tendering.document_removed",),
+        lambda c, a: (f"{TENDERING}/documents/{c.tender.document().public_id}", None),
+        hidden=PROJECT_STRANGERS,
+        not_found="document_not_found",
+    ),
+    # a published project is public: everyone sees it, only its tenderer clarifies
+    f"POST {TENDERING}/projects/{{public_id}}/clarifications": WriteRule(
+        TENDERER,
+        201,
+        ("tendering.clarification_issued",),
+        _project_call(
+            "published", "/clarifications", {"title": "澄清一", "body": "工期调整为300日历天"}
+        ),
+    ),
+    # a bidder objects for an entity it acts for
+    f"POST {TENDERING}/projects/{{public_id}}/objections": WriteRule(
+        ENTITY_MEMBERS,
+        201,
+        ("tendering.objection_raised",),
+        _project_call(
+            "published", "/objections", lambda c, a: {"entity": c.entity.uscc, "text": "资格过高"}
+        ),
+    ),
+    # the objecting entity's members and the staff see the objection; the tenderer answers
+    f"POST {TENDERING}/objections/{{public_id}}/reply": WriteRule(
+        TENDERER,
+        200,
+        ("tendering.objection_answered",),
+        _objection_reply_request,
+        hidden=PROJECT_STRANGERS - ENTITY_MEMBERS,
+        not_found="objection_not_found",
+    ),
+    # center intake reviews; the project's tenderer may check its own documents first
+    f"POST {FAIRNESS}/projects/{{public_id}}/review": WriteRule(
+        INTAKE | TENDERER,
+        201,
+        ("fairness.reviewed",),
+        _project_call("draft", "/review", base=FAIRNESS),
+        hidden=PROJECT_STRANGERS,
+        not_found="project_not_found",
+    ),
+    f"POST {FAIRNESS}/findings/{{finding_id}}/reason": WriteRule(
+        INTAKE,
+        200,
+        ("fairness.reason_recorded",),
+        _finding_request,
+        hidden=PROJECT_STRANGERS,
+        not_found="finding_not_found",
+    ),
+    f"POST {BIDDING}/sections/{{section_id}}/deposits": WriteRule(
+        ENTITY_MEMBERS,
+        201,
+        ("bidding.deposit_opened",),
+        _section_call("/deposits", lambda c, a: {"entity": c.entity.uscc, "method": "transfer"}),
+    ),
+    f"POST {BIDDING}/bank-notices": WriteRule(
+        frozenset({"center_operations", "center_admin"}),
+        200,
+        ("bidding.deposit_paid",),
+        _notice_request,
+    ),
+    f"POST {BIDDING}/bank-notices/import": WriteRule(
+        frozenset({"center_operations", "center_admin"}),
+        200,
+        ("bidding.deposit_paid",),
+        _import_request,
+    ),
+    # before the deadline a deposit exists only for its entity's members (R42)
+    f"POST {BIDDING}/deposits/{{deposit_id}}/guarantee": WriteRule(
+        ENTITY_MEMBERS,
+        200,
+        ("trust.document_signed", "bidding.guarantee_accepted"),  # the issuer's signature kept
+        _guarantee_request,
+        hidden=NOT_MEMBERS,
+        not_found="deposit_not_found",
+    ),
+    f"POST {BIDDING}/deposits/{{deposit_id}}/refunded": WriteRule(
+        OPERATIONS,
+        200,
+        ("bidding.deposit_refunded",),
+        _refunded_request,
+        hidden=NOT_MEMBERS - OPERATIONS,
+        not_found="deposit_not_found",
+    ),
+    # a bidder's envelope for another entity is refused, and the attempt recorded
+    f"POST {BIDDING}/sections/{{section_id}}/bids": WriteRule(
+        ENTITY_MEMBERS,
+        201,
+        ("bidding.bid_received",),
+        _submit_request,
+        recorded=frozenset({"bidder"}),
+        refusal_events=("bidding.bid_refused",),
+    ),
+    f"POST {BIDDING}/bids/{{bid_id}}/replace": WriteRule(
+        ENTITY_MEMBERS,
+        201,
+        ("bidding.bid_received",),
+        _replace_request,
+        hidden=NOT_MEMBERS,
+        not_found="bid_not_found",
+    ),
+    f"POST {BIDDING}/bids/{{bid_id}}/withdraw": WriteRule(
+        ENTITY_MEMBERS,
+        200,
+        ("bidding.bid_withdrawn",),
+        _withdraw_request,
+        hidden=NOT_MEMBERS,
+        not_found="bid_not_found",
+    ),
+    # checking a receipt is public and records nothing
+    f"POST {BIDDING}/receipts/verify": WriteRule(EVERYONE, 200, (), _verify_receipt_request),
+    f"POST {BIDDING}/sections/{{section_id}}/opening": WriteRule(
+        OPERATIONS, 201, ("bidding.opening_started",), _start_opening_request
+    ),
+    # at the window's end the three sealed bids are treated as revoked (R39), then the record
+    f"POST {BIDDING}/sections/{{section_id}}/opening/close": WriteRule(
+        OPERATIONS,
+        200,
+        ("bidding.decryption_failed",) * 3 + ("bidding.opening_closed",),
+        _close_opening_request,
+    ),
+    # only the bid's own entity hands over its key; anyone else's attempt is recorded
+    f"POST {BIDDING}/bids/{{bid_id}}/key": WriteRule(
+        ENTITY_MEMBERS,
+        200,
+        ("bidding.bid_decrypted",),
+        _key_request,
+        forbidden="not_bid_owner",
+        recorded=NOT_MEMBERS,
+        refusal_events=("bidding.key_refused",),
+    ),
+    f"POST {BIDDING}/sections/{{section_id}}/opening/objections": WriteRule(
+        ENTITY_MEMBERS, 201, ("bidding.opening_objection",), _opening_objection_request
+    ),
+    f"POST {BIDDING}/opening-objections/{{objection_id}}/answer": WriteRule(
+        OPERATIONS, 200, ("bidding.opening_objection_answered",), _opening_answer_request
+    ),
+}
+WRITE_RULES |= TENDER_RULES
 ENTITY_SCOPED = [key for key in WRITE_RULES if key.split(" ")[1].startswith("/api/v1/entities/")]
 
 
@@ -402,13 +784,15 @@ def _call(http: ApiClient, cast: Cast, key: str, actor: str, request: tuple[str,
     return http.call(key.split(" ")[0], url, body=body, token=cast.token(actor))
 
 
-def _assert_refused(response: Any, actor: str, *, not_found: str = "") -> None:
+def _assert_refused(
+    response: Any, actor: str, *, not_found: str = "", forbidden: str = "forbidden"
+) -> None:
     if actor == ANONYMOUS:
         assert_error(response, 401, "not_authenticated")
     elif not_found:
         assert_error(response, 404, not_found)
     else:
-        assert_error(response, 403, "forbidden")
+        assert_error(response, 403, forbidden)
 
 
 MATRIX = [
@@ -432,8 +816,18 @@ def test_write_permission_matrix(cast: Cast, key: str, actor: str) -> None:
         if rule.events:
             assert db_state() != before
     else:
-        _assert_refused(response, actor, not_found=rule.not_found if actor in rule.hidden else "")
-        assert db_state() == before
+        _assert_refused(
+            response,
+            actor,
+            not_found=rule.not_found if actor in rule.hidden else "",
+            forbidden=rule.forbidden,
+        )
+        recorded = list(rule.refusal_events) if actor in rule.recorded else []
+        assert event_types_since(seq) == recorded
+        assert all(
+            json.loads(e.payload).get("refused") is True for e in Event.objects.filter(seq__gt=seq)
+        )
+        assert db_state(upto_seq=seq) == before
 
 
 SUSPENDED_MATRIX = [
