@@ -15,8 +15,9 @@ from pydantic import Field
 from ggzy.bidding import deposits
 from ggzy.bidding.models import BankNotification, Deposit
 from ggzy.core import clock
-from ggzy.core.errors import DomainError, NotFound, UnsupportedMediaType, ValidationFailed
+from ggzy.core.errors import NotFound, ValidationFailed
 from ggzy.core.schemas import ErrorOut, StrictSchema
+from ggzy.core.uploads import read_body
 from ggzy.registry.models import Entity
 from ggzy.tendering.models import Section
 from ggzy.tendering.states import ProjectStatus
@@ -187,13 +188,12 @@ def import_notices(request: HttpRequest) -> Any:
     """A bank's CSV file of notices as the raw body (``text/csv``, UTF-8), header
     ``bank_reference,virtual_account,amount,payer_account,payer_name,payer_bank,credited_at``.
     Each row is applied on its own; the report says what became of each."""
-    if request.content_type not in CSV_TYPES:
-        raise UnsupportedMediaType("请以 text/csv 上传 (upload as text/csv)",
-                                   detail={"content_type": request.content_type})  # fmt: skip
-    limit = getattr(settings, "GGZY_BANK_CSV_MAX_BYTES", 5 << 20)
-    body = request.body
-    if len(body) > limit:
-        raise _TooLarge()
+    body = read_body(
+        request,
+        accepted=CSV_TYPES,
+        limit=getattr(settings, "GGZY_BANK_CSV_MAX_BYTES", 5 << 20),
+        what="银行到账通知 CSV (text/csv)",
+    )
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -203,14 +203,6 @@ def import_notices(request: HttpRequest) -> Any:
     report = deposits.import_bank_notices(actor=request.auth, csv_text=text)  # type: ignore[attr-defined]
     return {"rows": report.rows, "paid": report.paid, "refused": report.refused,
             "results": report.results}  # fmt: skip
-
-
-class _TooLarge(DomainError):
-    status = 413
-    code = "payload_too_large"
-
-    def __init__(self) -> None:
-        super().__init__("CSV 文件过大 (file too large)")
 
 
 @router.post("/deposits/{deposit_id}/guarantee", response={200: DepositOut, **ERRORS})

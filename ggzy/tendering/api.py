@@ -5,7 +5,6 @@ render; every refusal is ``{"code", "message", "detail"}``."""
 
 from __future__ import annotations
 
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,9 @@ from ninja import Query, Router, Status
 
 from ggzy.accounts.gate import require
 from ggzy.api import PUBLIC
-from ggzy.core.errors import DomainError, NotFound, UnsupportedMediaType
+from ggzy.core.errors import NotFound
 from ggzy.core.schemas import ErrorOut, OkOut
+from ggzy.core.uploads import spool_body
 from ggzy.registry import selectors as registry
 from ggzy.tendering import checks, selectors, services
 from ggzy.tendering.models import Clarification, Objection, Project, Section, TenderDocument
@@ -189,39 +189,15 @@ def _moment(value: str | None, field: str) -> datetime | None:
     return checks.moment(value, field)
 
 
-class _TooLarge(DomainError):
-    status = 413
-    code = "payload_too_large"
-
-    def __init__(self) -> None:
-        super().__init__("文件过大 (file too large)")
-
-
 def _spool(request: HttpRequest) -> Path:
     """Stream the raw body to a temporary file next to the document store."""
-    if request.content_type not in UPLOAD_TYPES:
-        raise UnsupportedMediaType(
-            "不接受此文件类型 (content type not accepted)",
-            detail={"content_type": request.content_type, "accepted": list(UPLOAD_TYPES)},
-        )
-    limit = settings.GGZY_DOCUMENT_MAX_BYTES
-    declared = request.headers.get("Content-Length") or "0"
-    if declared.isdigit() and int(declared) > limit:
-        raise _TooLarge()
-    size = 0
-    with tempfile.NamedTemporaryFile(
-        dir=services.document_dir(), prefix="upload-", suffix=".part", delete=False
-    ) as handle:
-        try:
-            while chunk := request.read(1 << 20):
-                size += len(chunk)
-                if size > limit:
-                    raise _TooLarge()
-                handle.write(chunk)
-        except BaseException:
-            Path(handle.name).unlink(missing_ok=True)
-            raise
-    return Path(handle.name)
+    return spool_body(
+        request,
+        accepted=UPLOAD_TYPES,
+        limit=settings.GGZY_DOCUMENT_MAX_BYTES,
+        directory=services.document_dir(),
+        what="招标文件 (document)",
+    )
 
 
 # --- projects: reads ----------------------------------------------------------------------------

@@ -3,7 +3,6 @@ certificates and certificate login are in ``api.py``)."""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +11,9 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from ggzy.api import PUBLIC
-from ggzy.core.errors import DomainError, UnsupportedMediaType, ValidationFailed
+from ggzy.core.errors import ValidationFailed
 from ggzy.core.schemas import ErrorOut
+from ggzy.core.uploads import spool_body
 from ggzy.trust import envelopes, selectors, signing, validation
 from ggzy.trust.api import ERRORS, _b64
 from ggzy.trust.bindings import active_binding
@@ -194,38 +194,14 @@ def _envelope_out(env: Any) -> dict[str, Any]:
 
 
 def _spool(request: HttpRequest) -> Path:
-    """Stream the request body to a temporary file, refusing more than the configured maximum."""
-    if request.content_type not in UPLOAD_TYPES:
-        raise UnsupportedMediaType(
-            "请以 application/zip 上传加密投标文件 (upload the envelope as application/zip)",
-            detail={"content_type": request.content_type},
-        )
-    limit = settings.GGZY_ENVELOPE_MAX_BYTES
-    declared = request.headers.get("Content-Length") or "0"
-    if declared.isdigit() and int(declared) > limit:
-        raise _TooLarge()
-    size = 0
-    with tempfile.NamedTemporaryFile(
-        dir=envelopes.envelope_dir(), prefix="upload-", suffix=".part", delete=False
-    ) as handle:
-        try:
-            while chunk := request.read(1 << 20):
-                size += len(chunk)
-                if size > limit:
-                    raise _TooLarge()
-                handle.write(chunk)
-        except BaseException:  # too large, a client gone away, a full disk: keep nothing
-            Path(handle.name).unlink(missing_ok=True)
-            raise
-    return Path(handle.name)
-
-
-class _TooLarge(DomainError):
-    status = 413
-    code = "payload_too_large"
-
-    def __init__(self) -> None:
-        super().__init__("加密投标文件过大 (envelope too large)")
+    """Stream the envelope body to a temporary file, refusing more than the configured maximum."""
+    return spool_body(
+        request,
+        accepted=UPLOAD_TYPES,
+        limit=settings.GGZY_ENVELOPE_MAX_BYTES,
+        directory=envelopes.envelope_dir(),
+        what="加密投标文件 (envelope, application/zip)",
+    )
 
 
 @router.post("/envelopes", response={201: EnvelopeOut, **ERRORS})
