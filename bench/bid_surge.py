@@ -146,6 +146,19 @@ class Server:
     def pgid(self) -> int:
         return self.procs[0].pid
 
+    def cpu_seconds(self) -> float:
+        """utime + stime of the master and its live workers (children) so far."""
+        pids = [self.pgid]
+        with contextlib.suppress(OSError):
+            kids = Path(f"/proc/{self.pgid}/task/{self.pgid}/children").read_text().split()
+            pids += [int(k) for k in kids]
+        total = 0
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(f[11]) + int(f[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
     def kill9(self) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pgid, signal.SIGKILL)
@@ -303,6 +316,29 @@ def latency_stats(recs: list[dict[str, Any]], outcomes: tuple[str, ...]) -> dict
     }
 
 
+def machine_busy() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine from /proc/stat."""
+    f = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = f[3] + f[4]
+    return sum(f) - idle, sum(f)
+
+
+def pg_cpu_seconds(dbname: str) -> float:
+    """utime + stime of the live PostgreSQL backends connected to ``dbname`` (a backend that
+    exited during the window is not counted)."""
+    total = 0
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if dbname not in (d / "cmdline").read_text(errors="replace"):
+                continue
+            stat = (d / "stat").read_text()
+            f = stat.rsplit(")", 1)[1].split()
+            total += int(f[11]) + int(f[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def trivial_get(port: int, n: int = 200) -> dict[str, float]:
     lat = []
     for _ in range(n):
@@ -443,10 +479,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             common.log(f"surge: {args.bidders} uploads, arrivals {args.arrivals}, "
                        f"starts in {t0 - time.time():.1f} s")  # fmt: skip
             load_before = os.getloadavg()
+            dbname = env["DATABASE_URL"].rsplit("/", 1)[1]
+            cpu0, pg0, busy0 = server.cpu_seconds(), pg_cpu_seconds(dbname), machine_busy()
             recs = surge(world, bodies, port, t0, offsets, deadline,
                          lambda row: f"/api/v1/bidding/sections/{world['section']}/bids",
                          crash)  # fmt: skip
             result["load_avg_before_after"] = [load_before[0], os.getloadavg()[0]]
+            busy1 = machine_busy()
+            result["cpu"] = {
+                # after a crash the counters restart with the new server: this is the new one's
+                "gunicorn_s": server.cpu_seconds() - (0 if args.crash_at is not None else cpu0),
+                "postgres_s": pg_cpu_seconds(dbname) - pg0,
+                "machine_busy_fraction": (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]),
+            }
             result["crash"] = crash_info or None
             clients = [recs[i] for i in sorted(recs)]
             for c in clients:
@@ -518,6 +563,10 @@ def report(r: dict[str, Any]) -> str:
         f"| baseline upload app | {b['n']} | {b['p50_s']:.3f} | {b['p95_s']:.3f} | {b['p99_s']:.3f} "
         f"| {b['max_s']:.3f} | {b['throughput_per_s']:.1f} | |",
         "",
+        f"CPU during the surge: gunicorn {r['cpu']['gunicorn_s']:.1f} s, postgres backends "
+        f"{r['cpu']['postgres_s']:.1f} s, machine busy {r['cpu']['machine_busy_fraction']:.0%} "
+        f"→ {(r['cpu']['gunicorn_s'] + r['cpu']['postgres_s']) / max(1, r['outcomes'].get('receipt', 0)) * 1000:.0f} ms "
+        f"CPU per receipt (incl. refused requests' work)",
         f"p99 ratio (bid ÷ baseline): {lr['p99_s'] / b['p99_s']:.1f}×; trivial GET p50/p99: "
         f"{r['trivial_get']['p50_s'] * 1000:.1f} / {r['trivial_get']['p99_s'] * 1000:.1f} ms",
         f"outcomes: {r['outcomes']}; retries: {r['retries']}; receipts completed after the "
