@@ -57,6 +57,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "ggzy.web.middleware.ApiErrorShapeMiddleware",
+    "ggzy.web.middleware.RefuseNulPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "ggzy.web.middleware.ChineseFirstLocaleMiddleware",

@@ -75,3 +75,16 @@ class ChineseFirstLocaleMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class RefuseNulPathMiddleware:
+    """A path with a NUL character names nothing: 404 at once, before any lookup — PostgreSQL
+    cannot even compare such a string (it would raise, a 500)."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path:
+            return HttpResponse("未找到 (not found)", status=404, content_type="text/plain")
+        return self.get_response(request)

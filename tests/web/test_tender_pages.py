@@ -12,6 +12,7 @@ from django.test import Client
 
 from ggzy.bidding import bids
 from ggzy.bidding import opening as openings
+from ggzy.bidding.models import Bid
 from ggzy.ledger.models import Event
 from ggzy.tendering import services as tendering
 from ggzy.tendering.models import Project
@@ -269,8 +270,13 @@ def test_a_bidder_uploads_an_envelope_and_gets_a_receipt(published, tmp_path) ->
     assert other.get(f"/workspace/bids/{bid.public_id}/receipt/").status_code == 404
     assert other.get(f"/workspace/bids/{bid.public_id}/opening/").status_code == 404
 
-    # the same envelope again: the service's refusal on the form
+    # the same envelope again (a retry after a lost answer): the same bid, no second one
     with open(path.with_suffix(".keep"), "rb") as fp:
+        retry = client.post(url, {"envelope": fp})
+    assert retry.status_code == 302 and Bid.objects.count() == 1
+    # another envelope while the bid is active: the service's refusal on the form
+    other_path = w.sealed(world.bidders[0], world.section, tmp_path / "second")
+    with open(other_path.with_suffix(".keep"), "rb") as fp:
         again = client.post(url, {"envelope": fp})
     assert again.status_code == 400
     assert "已有有效投标文件" in text(again)
@@ -337,3 +343,15 @@ def test_fewer_than_three_bids_fail_the_section_with_its_reason(
     public = text(Client().get(f"/projects/{published.project.public_id}/"))
     assert "流标" in public
     assert "少于3个" in public
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/projects/%00/", "/api/v1/tendering/projects/%00", "/api/v1/bidding/bids/%00/receipt",
+     "/api/v1/fairness/projects/%00/review"],
+)  # fmt: skip
+def test_a_nul_in_the_path_is_404_not_500(db, path) -> None:  # type: ignore[no-untyped-def]
+    response = Client().get(path)
+    assert response.status_code == 404
+    if path.startswith("/api/"):
+        assert response.json()["code"] == "not_found"
