@@ -5,9 +5,10 @@ test CA, an entity certificate bound to omni, a signature, a signing request, an
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from ggzy.accounts.services import issue_token
 from ggzy.ledger.services import sign_tree_head
 from ggzy.registry.models import Entity, Qualification
 from ggzy.trust.models import DocumentSignature, SigningRequest
-from tests.api import trust_world
+from tests.api import tender_world, trust_world
 from tests.api.support import ApiClient, api_client, register
 from tests.conftest import make_user
 
@@ -32,11 +33,27 @@ class World:
     qualification: Qualification
     crl_url: str  # where the test CA's CRL is served
     envelope_dir: Path  # settings.GGZY_ENVELOPE_DIR
+    clock: Any = None  # the frozen clock's handle
+    prepared: dict[str, Any] = field(default_factory=dict)  # per-operation requests, made once
 
     @cached_property
     def trust(self) -> trust_world.Trust:
         """The test CA onboarded and ``entity``'s certificate bound to omni."""
         return trust_world.setup(holder=self.omni, entity=self.entity, crl_url=self.crl_url)
+
+    @cached_property
+    def tender(self) -> tender_world.TenderWorld:
+        """A tenderer entity omni administers; omni also bids for ``entity``, sealing with the
+        entity's certificate bound to it, accepts projects and runs openings."""
+        return tender_world.TenderWorld(
+            tenderer=self.omni,
+            intake=self.omni,
+            operations=self.omni,
+            bidder=self.omni,
+            bidder_entity=self.entity,
+            certificate=self.trust.certificate,
+            clock=self.clock,
+        )
 
     @cached_property
     def signature(self) -> DocumentSignature:
@@ -92,4 +109,5 @@ def world(region, frozen_clock, settings, trust_env) -> World:  # type: ignore[n
         qualification=entity.qualifications.get(),
         crl_url=trust_env,
         envelope_dir=settings.GGZY_ENVELOPE_DIR,
+        clock=frozen_clock,
     )

@@ -10,13 +10,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
 from ggzy.api import api as ninja_api
 from ggzy.ledger.models import TreeHead
+from tests.api import tender_world
 from tests.api import trust_world as tw
 from tests.api.conftest import World
 from tests.api.support import (
@@ -84,9 +88,27 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "signature_id": lambda w: str(w.signature.pk),
     "request_id": lambda w: w.sign_request.public_id,
     "envelope_id": lambda w: w.envelope.row.public_id,
+    # tendering / bidding objects: any one will do where no operation below says otherwise
+    "public_id": lambda w: w.tender.draft().public_id,
+    "section_id": lambda w: w.tender.open_section().public_id,
+    "bid_id": lambda w: w.tender.bid()[0].public_id,
+    "deposit_id": lambda w: str(w.tender.deposit().pk),
+    "finding_id": lambda w: w.tender.finding().public_id,
+    "objection_id": lambda w: str(w.tender.opening_objection().pk),
 }
 
 NO_SUCH_PUBLIC_ID = "0" * 32  # the shape of a signing request's / envelope's id, naming none
+
+
+def _not_found(code: str) -> list[tuple[str, int, str]]:
+    return [(NO_SUCH_PUBLIC_ID, 404, code), ("no-such-thing", 404, code)]
+
+
+def _int_not_found(code: str) -> list[tuple[str, int, str]]:
+    # an int in the handler's signature but not in the route (``{int:...}``): a non-number is a
+    # 422 on the path parameter, where the older endpoints answer 404 not_found
+    return [("abc", 422, "validation_error"), ("999999", 404, code)]
+
 
 # A value that names nothing, per path parameter: (value, status, code).
 BAD_PATH_VALUES: dict[str, list[tuple[str, int, str]]] = {
@@ -112,11 +134,43 @@ BAD_PATH_VALUES: dict[str, list[tuple[str, int, str]]] = {
         (NO_SUCH_PUBLIC_ID, 404, "envelope_not_found"),
         ("not-an-envelope", 404, "envelope_not_found"),
     ],
+    "public_id": _not_found("project_not_found"),
+    "section_id": _not_found("section_not_found"),
+    "bid_id": _not_found("bid_not_found"),
+    "deposit_id": _int_not_found("deposit_not_found"),
+    "finding_id": _not_found("finding_not_found"),
+    "objection_id": _int_not_found("objection_not_found"),
 }
+# ``public_id`` names a different kind of object under these paths.
+BAD_PUBLIC_IDS: dict[str, list[tuple[str, int, str]]] = {
+    "/api/v1/tendering/sections/": _not_found("section_not_found"),
+    "/api/v1/tendering/documents/": _not_found("document_not_found"),
+    "/api/v1/tendering/objections/": _not_found("objection_not_found"),
+}
+
+
+def _bad_path_values(op: Operation, name: str) -> list[tuple[str, int, str]]:
+    if name == "public_id":
+        for prefix, values in BAD_PUBLIC_IDS.items():
+            if op.path.startswith(prefix):
+                return values
+    return BAD_PATH_VALUES[name]
+
 
 # Operations whose body is an upload, not JSON (no requestBody in the schema): the JSON body cases
 # do not apply; the size limit does (GGZY_ENVELOPE_MAX_BYTES).
-RAW_UPLOADS = {"POST /api/v1/trust/envelopes"}
+# (setting, where a spooled upload would be left)
+_ENVELOPE_LIMIT = ("GGZY_ENVELOPE_MAX_BYTES", lambda w: w.envelope_dir)
+RAW_UPLOADS: dict[str, tuple[str, Callable[[World], Any]]] = {
+    "POST /api/v1/trust/envelopes": _ENVELOPE_LIMIT,
+    "POST /api/v1/bidding/sections/{section_id}/bids": _ENVELOPE_LIMIT,
+    "POST /api/v1/bidding/bids/{bid_id}/replace": _ENVELOPE_LIMIT,
+    "POST /api/v1/tendering/projects/{public_id}/documents": (
+        "GGZY_DOCUMENT_MAX_BYTES",
+        lambda w: Path(settings.GGZY_DOCUMENT_DIR),
+    ),
+    "POST /api/v1/bidding/bank-notices/import": ("GGZY_BANK_CSV_MAX_BYTES", lambda w: None),
+}
 
 _STATIC_BODIES: dict[str, Any] = {
     "POST /api/v1/auth/login": {"username": "omni", "password": PASSWORD},
@@ -168,9 +222,176 @@ _BUILT_BODIES: dict[str, Callable[[World], Any]] = {
 }
 
 
+TENDERING, FAIRNESS, BIDDING = "/api/v1/tendering", "/api/v1/fairness", "/api/v1/bidding"
+Prepared = tuple[dict[str, str], Any]  # (path values, body)
+
+
+def _project(state: str, body: Callable[[World], Any] | None = None) -> Any:
+    def build(w: World) -> Prepared:
+        return {"public_id": getattr(w.tender, state)().public_id}, body(w) if body else None
+
+    return build
+
+
+def _publish_body(w: World) -> dict[str, Any]:
+    now = w.clock.moment
+    return {
+        "announcement": "招标公告正文",
+        "documents_until": (now + timedelta(days=6)).isoformat(),
+        "bid_deadline": (now + timedelta(days=21)).isoformat(),
+    }
+
+
+def _closed_section(w: World) -> Prepared:
+    return {"section_id": w.tender.past_deadline(w.tender.open_section()).public_id}, None
+
+
+def _downloads(w: World) -> Prepared:
+    project = w.tender.published()
+    w.tender.past_deadline(w.tender.section(project))
+    return {"public_id": project.public_id}, None
+
+
+def _notice(w: World) -> Prepared:
+    return {}, w.tender.notice(w.tender.deposit())
+
+
+def _csv(w: World) -> Prepared:
+    notice = w.tender.notice(w.tender.deposit())
+    text = ",".join(notice) + "\n" + ",".join(str(v) for v in notice.values()) + "\n"
+    return {}, Raw(text.encode(), "text/csv")
+
+
+def _guarantee(w: World) -> Prepared:
+    deposit = w.tender.deposit(method="guarantee")
+    return {"deposit_id": str(deposit.pk)}, w.tender.guarantee(deposit)
+
+
+def _submit(w: World) -> Prepared:
+    section = w.tender.open_section()
+    return {"section_id": section.public_id}, Raw(w.tender.sealed(section).data)
+
+
+def _replace(w: World) -> Prepared:
+    section = w.tender.open_section()
+    bid, _ = w.tender.bid(section)
+    return {"bid_id": bid.public_id}, Raw(w.tender.sealed(section).data)
+
+
+def _receipt(w: World) -> Prepared:
+    from ggzy.bidding.bids import receipt
+
+    r = receipt(w.tender.bid()[0])
+    return {}, {"body": r["body"], "signature": r["signature"]}
+
+
+def _decrypting(body: Callable[[World, Any, str], Any] | None = None) -> Any:
+    def build(w: World) -> Prepared:
+        session, bid, key = w.tender.decrypting()
+        values = {"section_id": session.section.public_id, "bid_id": bid.public_id}
+        return values, body(w, session, key.hex()) if body else None
+
+    return build
+
+
+def _close(w: World) -> Prepared:
+    session, _, _ = w.tender.decrypting()
+    w.clock.set(session.window_ends_at)
+    return {"section_id": session.section.public_id}, None
+
+
+# Operations whose URL and body must name the same fresh object, in the right state: made once
+# per test (``world.prepared``), before the snapshot.
+PREPARED: dict[str, Callable[[World], Prepared]] = {
+    f"POST {TENDERING}/projects": lambda w: (
+        {},
+        tender_world.project_body(w.tender.tenderer_entity.uscc),
+    ),
+    f"PUT {TENDERING}/projects/{{public_id}}": _project(
+        "draft", lambda w: tender_world.project_body(name="改名后的工程")
+    ),
+    f"GET {TENDERING}/projects/{{public_id}}/timeline": _project("published"),
+    f"GET {TENDERING}/projects/{{public_id}}/objections": _project("published"),
+    f"GET {TENDERING}/projects/{{public_id}}/downloads": _downloads,
+    f"GET {TENDERING}/sections/{{public_id}}": lambda w: (
+        {"public_id": w.tender.open_section().public_id},
+        None,
+    ),
+    f"POST {TENDERING}/projects/{{public_id}}/accept": _project("submitted"),
+    f"POST {TENDERING}/projects/{{public_id}}/return": _project(
+        "submitted", lambda w: {"reason": "投资项目代码有误"}
+    ),
+    f"POST {TENDERING}/projects/{{public_id}}/publish": _project("accepted", _publish_body),
+    f"POST {TENDERING}/projects/{{public_id}}/documents": _project(
+        "draft", lambda w: Raw("第一章 招标公告\n".encode(), "text/plain")
+    ),
+    f"DELETE {TENDERING}/documents/{{public_id}}": lambda w: (
+        {"public_id": w.tender.document().public_id},
+        None,
+    ),
+    f"GET {TENDERING}/documents/{{public_id}}": lambda w: (
+        {"public_id": w.tender.document().public_id},
+        None,
+    ),
+    f"POST {TENDERING}/projects/{{public_id}}/clarifications": _project(
+        "published", lambda w: {"title": "澄清一", "body": "工期调整为300日历天"}
+    ),
+    f"POST {TENDERING}/projects/{{public_id}}/objections": _project(
+        "published", lambda w: {"entity": w.entity.uscc, "text": "资格条件过高"}
+    ),
+    f"POST {TENDERING}/objections/{{public_id}}/reply": lambda w: (
+        {"public_id": w.tender.objection().public_id},
+        {"reply": "资格条件依法设定"},
+    ),
+    f"POST {FAIRNESS}/findings/{{finding_id}}/reason": lambda w: (
+        {"finding_id": w.tender.finding().public_id},
+        {"reason": "行业主管部门要求"},
+    ),
+    f"POST {BIDDING}/sections/{{section_id}}/deposits": lambda w: (
+        {"section_id": w.tender.open_section().public_id},
+        {"entity": w.entity.uscc, "method": "transfer"},
+    ),
+    f"GET {BIDDING}/sections/{{section_id}}/deposits": _closed_section,  # sealed until then
+    f"POST {BIDDING}/bank-notices": _notice,
+    f"POST {BIDDING}/bank-notices/import": _csv,
+    f"POST {BIDDING}/deposits/{{deposit_id}}/guarantee": _guarantee,
+    f"POST {BIDDING}/deposits/{{deposit_id}}/refunded": lambda w: (
+        {"deposit_id": str(w.tender.refund_due().pk)},
+        {"reference": "REFUND-0001"},
+    ),
+    f"POST {BIDDING}/sections/{{section_id}}/bids": _submit,
+    f"POST {BIDDING}/bids/{{bid_id}}/replace": _replace,
+    f"POST {BIDDING}/receipts/verify": _receipt,
+    f"GET {BIDDING}/sections/{{section_id}}/opening": _decrypting(),
+    f"POST {BIDDING}/sections/{{section_id}}/opening": lambda w: (
+        {"section_id": w.tender.due_for_opening()[0].public_id},
+        None,
+    ),
+    f"POST {BIDDING}/sections/{{section_id}}/opening/close": _close,
+    f"POST {BIDDING}/bids/{{bid_id}}/key": _decrypting(lambda w, s, key: {"content_key": key}),
+    f"POST {BIDDING}/sections/{{section_id}}/opening/objections": _decrypting(
+        lambda w, s, key: {"entity": w.entity.uscc, "text": "开标时间有误"}
+    ),
+    f"POST {BIDDING}/opening-objections/{{objection_id}}/answer": lambda w: (
+        {"objection_id": str(w.tender.opening_objection().pk)},
+        {"answer": "开标时间符合招标文件"},
+    ),
+}
+
+
+def _prepared(op: Operation, world: World) -> Prepared | None:
+    if op.key not in PREPARED:
+        return None
+    if op.key not in world.prepared:
+        world.prepared[op.key] = PREPARED[op.key](world)
+    return world.prepared[op.key]  # type: ignore[no-any-return]
+
+
 def _valid_body(op: Operation, world: World) -> Any:
     """A body ``op`` accepts from ``world.omni`` — so a refusal has one cause only. Building it
     may write (a challenge, the world's trust objects): call it before taking a snapshot."""
+    if (prepared := _prepared(op, world)) is not None:
+        return prepared[1]
     if op.key in _BUILT_BODIES:
         return _BUILT_BODIES[op.key](world)
     return _STATIC_BODIES.get(op.key)
@@ -182,10 +403,21 @@ READS_THAT_POST = {
     "POST /api/v1/auth/logout",
     "POST /api/v1/trust/certificates/verify",
     "POST /api/v1/trust/signatures/verify",
+    "POST /api/v1/bidding/receipts/verify",
+}
+
+
+QUERY_VALUES: dict[str, dict[str, str]] = {
+    f"POST {TENDERING}/projects/{{public_id}}/documents": {
+        "kind": "tender",
+        "name": "招标文件.txt",
+    },
 }
 
 
 def _valid_query(op: Operation) -> dict[str, str]:
+    if op.key in QUERY_VALUES:
+        return dict(QUERY_VALUES[op.key])
     values = {
         "kind": "uscc",
         "value": "91110000600037341L",
@@ -200,11 +432,11 @@ def _valid_query(op: Operation) -> dict[str, str]:
 
 def _url(op: Operation, world: World, **replace: str) -> str:
     names = [p["name"] for p in op.params("path")]
-    missing = [n for n in names if n not in replace and n not in PATH_VALUES]
+    prepared = _prepared(op, world)
+    given = {**(prepared[0] if prepared else {}), **replace}
+    missing = [n for n in names if n not in given and n not in PATH_VALUES]
     assert not missing, f"give path parameter(s) {missing} of {op.key} a value in PATH_VALUES"
-    return op.path.format(
-        **{n: replace[n] if n in replace else PATH_VALUES[n](world) for n in names}
-    )
+    return op.path.format(**{n: given[n] if n in given else PATH_VALUES[n](world) for n in names})
 
 
 def _param_type(param: dict[str, Any]) -> tuple[str | None, str | None, bool]:
@@ -290,11 +522,14 @@ def case_unknown_field(http: ApiClient, c: Call) -> None:
 
 
 def case_oversized_body(http: ApiClient, c: Call) -> None:
-    if c.op.key in RAW_UPLOADS:  # a real envelope, one byte over the configured maximum
-        with override_settings(GGZY_ENVELOPE_MAX_BYTES=len(c.body.data) - 1):
-            r = http.call(c.op.method, c.url, body=c.body, token=c.world.omni_secret)
+    if c.op.key in RAW_UPLOADS:  # a real upload, one byte over the configured maximum
+        setting, spool_dir = RAW_UPLOADS[c.op.key]
+        query = _valid_query(c.op)
+        with override_settings(**{setting: len(c.body.data) - 1}):
+            r = http.call(c.op.method, c.url, body=c.body, query=query, token=c.world.omni_secret)
         assert_error(r, 413, "payload_too_large")
-        assert not any(c.world.envelope_dir.glob("upload-*")), "the spooled upload is left"
+        where = spool_dir(c.world)
+        assert where is None or not any(where.glob("upload-*")), "the spooled upload is left"
         return
     raw = json.dumps({"padding": "x" * (MAX_BODY + MAX_BODY // 2)})
     r = http.call(c.op.method, c.url, raw=raw, token=c.world.omni_secret)
@@ -324,7 +559,7 @@ def case_garbage_bearer(http: ApiClient, c: Call) -> None:
 
 def case_bad_identifier(http: ApiClient, c: Call) -> None:
     for param in c.op.params("path"):
-        for value, status, code in BAD_PATH_VALUES[param["name"]]:
+        for value, status, code in _bad_path_values(c.op, param["name"]):
             url = _url(c.op, c.world, **{param["name"]: value})
             r = http.call(
                 c.op.method, url, body=c.body, query=_valid_query(c.op), token=c.world.omni_secret
