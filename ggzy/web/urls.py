@@ -2,6 +2,7 @@ from django.urls import path
 
 from ggzy.web.views import accounts, catalog, entities, ledger, portal, trust
 from ggzy.web.views import bidding as bidding_pages
+from ggzy.web.views import deposits as deposit_pages
 from ggzy.web.views import fairness as fairness_pages
 from ggzy.web.views import tendering as tendering_pages
 
@@ -147,5 +148,24 @@ urlpatterns = [
         "staff/openings/<str:section_id>/objections/<int:objection_id>/answer/",
         bidding_pages.answer_objection,
         name="opening_objection_answer",
+    ),
+    # deposits: the finance desk, a section's deposits for staff, the bidder's guarantee
+    path("staff/deposits/", deposit_pages.desk, name="deposit_desk"),
+    path("staff/deposits/import/", deposit_pages.import_notices, name="deposit_import"),
+    path("staff/deposits/notices/", deposit_pages.record_notice, name="deposit_notice"),
+    path(
+        "staff/deposits/<int:deposit_id>/refunded/",
+        deposit_pages.mark_refunded,
+        name="deposit_refunded",
+    ),
+    path(
+        "staff/sections/<str:section_id>/deposits/",
+        deposit_pages.section_deposits,
+        name="section_deposits",
+    ),
+    path(
+        "workspace/deposits/<int:deposit_id>/guarantee/",
+        deposit_pages.submit_guarantee,
+        name="deposit_guarantee",
     ),
 ]

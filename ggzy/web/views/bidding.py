@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ggzy.accounts.gate import allowed
 from ggzy.bidding import bids as bidding
+from ggzy.bidding import deposits
 from ggzy.bidding import opening as openings
 from ggzy.bidding.models import Bid, Opening, OpeningObjection
 from ggzy.bidding.states import BidStatus, OpeningStatus
@@ -40,11 +41,6 @@ from ggzy.web.views.tendering import (
     section_for_page,
     show_refusal,
 )
-
-try:  # being written alongside these pages
-    from ggzy.bidding import deposits
-except ImportError:  # pragma: no cover
-    deposits = None  # type: ignore[assignment]
 
 
 def _bid_section(actor: Any, bid: Bid) -> Section | None:
@@ -90,7 +86,7 @@ def my_bids(request: HttpRequest) -> HttpResponse:
         )  # fmt: skip
     context = {
         "rows": rows,
-        "deposits": list(deposits.my_deposits(request.user)) if deposits else None,
+        "deposits": list(deposits.my_deposits(request.user)),
         "can_bid": allowed(request.user, "bidding.submit"),
     }
     return render(request, "web/bidding/my_bids.html", context)
@@ -116,9 +112,7 @@ def _current_bid(request: HttpRequest, section: Section) -> Bid | None:
 
 def _bid_context(request: HttpRequest, section: Section, **extra: Any) -> dict[str, Any]:
     entities = _bidder_entities(request)
-    deposit_rows = []
-    if deposits is not None:
-        deposit_rows = [d for d in deposits.my_deposits(request.user) if d.section_id == section.pk]
+    deposit_rows = [d for d in deposits.my_deposits(request.user) if d.section_id == section.pk]
     return {
         "section": section,
         "project": section.project,
@@ -126,9 +120,8 @@ def _bid_context(request: HttpRequest, section: Section, **extra: Any) -> dict[s
         "current": _current_bid(request, section),
         "form": extra.get("form") or BidUploadForm(),
         "deposit_form": extra.get("deposit_form") or (
-            DepositForm(entities=entities, prefix="deposit") if deposits and entities else None),
+            DepositForm(entities=entities, prefix="deposit") if entities else None),
         "deposits": deposit_rows,
-        "deposits_available": deposits is not None,
     }  # fmt: skip
 
 
@@ -168,8 +161,6 @@ def submit_bid(request: HttpRequest, public_id: str, section_id: str) -> HttpRes
 @login_required
 @require_POST
 def open_deposit(request: HttpRequest, public_id: str, section_id: str) -> HttpResponse:
-    if deposits is None:  # pragma: no cover
-        return error_page(request, 404, _("保证金功能尚未开放。"))
     section = section_for_page(request, section_id)
     if isinstance(section, HttpResponse):
         return section
