@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from ggzy.accounts.gate import allowed
 from ggzy.core import clock
@@ -139,28 +140,28 @@ def timeline(project: Project) -> list[Event]:
     return list(Event.objects.filter(subject=f"project:{project.public_id}").order_by("seq"))
 
 
-EVENT_LABELS = {
-    "tendering.project_registered": "项目登记",
-    "tendering.project_edited": "项目修改",
-    "tendering.project_submitted": "提交受理",
-    "tendering.project_accepted": "交易中心受理",
-    "tendering.project_returned": "退回",
-    "tendering.document_uploaded": "上传文件",
-    "tendering.document_removed": "删除文件",
-    "tendering.project_published": "发布招标公告",
-    "tendering.clarification_issued": "发布澄清/修改",
-    "tendering.objection_raised": "收到异议（暂停）",
-    "tendering.objection_answered": "答复异议",
-    "tendering.objection_refused": "异议被拒收（逾期）",
-    "fairness.reviewed": "公平竞争审查",
-    "fairness.reason_recorded": "审查意见说明",
-    "bidding.opening_started": "开标（解密开始）",
-    "bidding.bid_decrypted": "投标文件解密",
-    "bidding.decryption_failed": "解密失败",
-    "bidding.opening_objection": "开标现场异议",
-    "bidding.opening_objection_answered": "开标异议答复",
-    "bidding.opening_closed": "开标记录发布",
-    "bidding.opening_failed": "投标人不足三家，不予开标",
+EVENT_LABELS: dict[str, Any] = {
+    "tendering.project_registered": _("项目登记"),
+    "tendering.project_edited": _("项目修改"),
+    "tendering.project_submitted": _("提交受理"),
+    "tendering.project_accepted": _("交易中心受理"),
+    "tendering.project_returned": _("退回"),
+    "tendering.document_uploaded": _("上传文件"),
+    "tendering.document_removed": _("删除文件"),
+    "tendering.project_published": _("发布招标公告"),
+    "tendering.clarification_issued": _("发布澄清/修改"),
+    "tendering.objection_raised": _("收到异议（暂停）"),
+    "tendering.objection_answered": _("答复异议"),
+    "tendering.objection_refused": _("异议被拒收（逾期）"),
+    "fairness.reviewed": _("公平竞争审查"),
+    "fairness.reason_recorded": _("审查意见说明"),
+    "bidding.opening_started": _("开标（解密开始）"),
+    "bidding.bid_decrypted": _("投标文件解密"),
+    "bidding.decryption_failed": _("解密失败"),
+    "bidding.opening_objection": _("开标现场异议"),
+    "bidding.opening_objection_answered": _("开标异议答复"),
+    "bidding.opening_closed": _("开标记录发布"),
+    "bidding.opening_failed": _("投标人不足三家，不予开标"),
 }
 # before publication, the timeline is private
 PUBLIC_BEFORE_PUBLICATION: frozenset[str] = frozenset()
@@ -176,7 +177,7 @@ def public_timeline(project: Project) -> list[dict[str, Any]]:
                 "seq": event.seq,
                 "at": event.recorded_at,
                 "type": event.event_type,
-                "label": EVENT_LABELS.get(event.event_type, event.event_type),
+                "label": str(EVENT_LABELS.get(event.event_type, event.event_type)),
             }
         )
     return rows
