@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from ggzy.bidding.deposits import CSV_COLUMNS
@@ -34,7 +35,7 @@ class BankFileForm(forms.Form):
 
     file = forms.FileField(
         label=_("银行到账通知文件（CSV）"),
-        help_text=_("UTF-8 编码，首行列名：%(header)s") % {"header": ",".join(CSV_COLUMNS)},
+        help_text=format_lazy("{}{}", _("UTF-8 编码，首行列名："), ",".join(CSV_COLUMNS)),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
 
