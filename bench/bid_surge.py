@@ -114,6 +114,7 @@ class Server:
         self.app, self.env, self.port, self.workers, self.log = app, env, port, workers, log
         self.chainer, self.pythonpath = chainer, pythonpath
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.on_start: Any = lambda srv: None
 
     def start(self, warm: bool = True) -> float:
         """Start; return the seconds until the first answer (then warm every worker unless
@@ -127,10 +128,11 @@ class Server:
         master = subprocess.Popen(argv, env=self.env, cwd=REPO, stdout=logf, stderr=logf,
                                   start_new_session=True)  # fmt: skip
         self.procs = [master]
-        if self.chainer:
+        self.on_start(self)
+        if self.chainer:  # its own session: killed with the server (kill9 signals each group)
             self.procs.append(subprocess.Popen([common.GGZY, "ledger", "chainer"], env=self.env,
                                                cwd=REPO, stdout=logf, stderr=logf,
-                                               process_group=master.pid))  # fmt: skip
+                                               start_new_session=True))  # fmt: skip
         deadline = time.time() + 120
         while time.time() < deadline:
             try:
@@ -167,14 +169,18 @@ class Server:
         return total / os.sysconf("SC_CLK_TCK")
 
     def kill9(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.pgid, signal.SIGKILL)
+        for p in self.procs:
+            if p.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(p.pid, signal.SIGKILL)
         for p in self.procs:
             p.wait()
 
     def stop(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.pgid, signal.SIGTERM)
+        for p in self.procs:
+            if p.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(p.pid, signal.SIGTERM)
         for p in self.procs:
             try:
                 p.wait(timeout=30)
@@ -346,6 +352,36 @@ def pg_cpu_seconds(dbname: str) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+class WaitSampler(threading.Thread):
+    """Every 0.2 s: what the database's non-idle backends are doing (pg_stat_activity wait
+    events) — lock waits show where the submissions serialise."""
+
+    def __init__(self, dbname: str) -> None:
+        super().__init__(daemon=True)
+        self.dbname, self.counts, self.samples = dbname, {}, 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(f"host={common.PG_HOST} port={common.PG_PORT} user={common.PG_USER} "
+                             f"dbname=postgres", autocommit=True) as conn:  # fmt: skip
+            while not self.stop.wait(0.2):
+                rows = conn.execute(
+                    "SELECT coalesce(wait_event_type, 'CPU'), coalesce(wait_event, 'running'), "
+                    "count(*) FROM pg_stat_activity WHERE datname = %s AND state <> 'idle' "
+                    "AND pid <> pg_backend_pid() GROUP BY 1, 2", (self.dbname,)).fetchall()  # fmt: skip
+                self.samples += 1
+                for kind, event, n in rows:
+                    key = f"{kind}:{event}"
+                    self.counts[key] = self.counts.get(key, 0) + n
+
+    def result(self) -> dict[str, Any]:
+        return {"samples": self.samples,
+                "mean_backends": {k: round(v / max(1, self.samples), 2)
+                                  for k, v in sorted(self.counts.items(), key=lambda kv: -kv[1])}}  # fmt: skip
+
+
 def trivial_get(port: int, n: int = 200) -> dict[str, float]:
     lat = []
     for _ in range(n):
@@ -465,8 +501,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             port = free_port()
             server = Server("ggzy.wsgi:application", env, port, args.workers, work / "gunicorn.log",
                             chainer=args.chainer == "process")  # fmt: skip
+            server.on_start = lambda srv: srv not in running and running.append(srv)
             result["server_start_s"] = server.start()
-            running.append(server)
             result["trivial_get"] = trivial_get(port)
             t0 = deadline - args.window
             if time.time() > t0 - 1:
@@ -487,13 +523,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
             common.log(f"surge: {args.bidders} uploads, arrivals {args.arrivals}, "
                        f"starts in {t0 - time.time():.1f} s")  # fmt: skip
+            time.sleep(max(0.0, t0 - 1 - time.time()))  # CPU counters from the surge start
             load_before = os.getloadavg()
             dbname = env["DATABASE_URL"].rsplit("/", 1)[1]
+            sampler = WaitSampler(dbname)
+            sampler.start()
             cpu0, pg0, busy0 = server.cpu_seconds(), pg_cpu_seconds(dbname), machine_busy()
             recs = surge(world, bodies, port, t0, offsets, deadline,
                          lambda row: f"/api/v1/bidding/sections/{world['section']}/bids",
                          crash)  # fmt: skip
             result["load_avg_before_after"] = [load_before[0], os.getloadavg()[0]]
+            sampler.stop.set()
+            sampler.join()
+            result["pg_waits"] = sampler.result()
             busy1 = machine_busy()
             result["cpu"] = {
                 # after a crash the counters restart with the new server: this is the new one's
@@ -541,8 +583,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             bport = free_port()
             base = Server("bid_surge:baseline_app", benv, bport, args.workers,
                           work / "baseline.log", pythonpath=str(REPO / "bench"))  # fmt: skip
+            base.on_start = lambda srv: running.append(srv)
             base.start()
-            running.append(base)
             bt0 = time.time() + 2
             brecs = surge(world, bodies, bport, bt0, offsets, bt0 + args.window,
                           lambda row: "/upload")  # fmt: skip
@@ -578,8 +620,10 @@ def report(r: dict[str, Any]) -> str:
         "",
         f"CPU during the surge: gunicorn {r['cpu']['gunicorn_s']:.1f} s, postgres backends "
         f"{r['cpu']['postgres_s']:.1f} s, machine busy {r['cpu']['machine_busy_fraction']:.0%} "
-        f"→ {(r['cpu']['gunicorn_s'] + r['cpu']['postgres_s']) / max(1, r['outcomes'].get('receipt', 0)) * 1000:.0f} ms "
-        f"CPU per receipt (incl. refused requests' work)",
+        f"→ {(r['cpu']['gunicorn_s'] + r['cpu']['postgres_s']) / max(1, r['retries']['attempts']) * 1000:.0f} ms "
+        f"server CPU per POST (a refused late bid costs nearly as much as a received one)",
+        f"PostgreSQL backends of the database during the surge (mean count per 0.2 s sample, "
+        f"non-idle): {r['pg_waits']['mean_backends']}",
         f"p99 ratio (bid ÷ baseline): {lr['p99_s'] / b['p99_s']:.1f}×; trivial GET p50/p99: "
         f"{r['trivial_get']['p50_s'] * 1000:.1f} / {r['trivial_get']['p99_s'] * 1000:.1f} ms",
         f"outcomes: {r['outcomes']}; retries: {r['retries']}; receipts completed after the "
