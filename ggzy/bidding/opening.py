@@ -270,6 +270,13 @@ def raise_opening_objection(
     if not text or len(text) > 5000 or "\x00" in text:
         raise ValidationFailed("异议内容应为1–5000字 (1–5000 characters)", code="bad_text")
     with transaction.atomic():
+        opening = (
+            Opening.objects.select_for_update()
+            .select_related("section__project")
+            .get(pk=opening.pk)
+        )
+        if opening.status != OpeningStatus.DECRYPTING:  # closed meanwhile
+            raise Conflict("开标已结束 (the opening has closed)", code="opening_closed")
         row = OpeningObjection.objects.create(opening=opening, entity=entity, raised_by=actor,
                                               text=text, raised_at=clock.now())  # fmt: skip
         append_event(
@@ -288,9 +295,13 @@ def answer_opening_objection(
     answer = (answer or "").strip()
     if not answer or len(answer) > 5000 or "\x00" in answer:
         raise ValidationFailed("答复内容应为1–5000字 (1–5000 characters)", code="bad_text")
-    if objection.answered_at is not None:
-        raise Conflict("已答复 (already answered)", code="already_answered")
     with transaction.atomic():
+        opening = Opening.objects.select_for_update().get(pk=objection.opening_id)
+        objection = OpeningObjection.objects.select_for_update().get(pk=objection.pk)
+        if opening.status != OpeningStatus.DECRYPTING:  # the record is signed: nothing to add
+            raise Conflict("开标已结束 (the opening has closed)", code="opening_closed")
+        if objection.answered_at is not None:
+            raise Conflict("已答复 (already answered)", code="already_answered")
         objection.answer, objection.answered_at = answer, clock.now()
         objection.save(update_fields=["answer", "answered_at"])
         append_event(actor=actor, event_type="bidding.opening_objection_answered",
@@ -318,8 +329,16 @@ def close_opening(*, actor: Any, opening: Opening) -> Opening:
         if pending and opening.window_ends_at and now < opening.window_ends_at:
             raise Conflict("解密时限未到，仍有投标文件待解密 (bids still awaiting their keys)",
                            code="window_open", detail={"pending": len(pending)})  # fmt: skip
-        for bid in pending:  # no (good) key in time: the bidder's side (R39)
-            _decrypt_failed(actor, section, bid, "no_key", detail=bid.failure)
+        unanswered = opening.objections.filter(answered_at__isnull=True).count()
+        if unanswered:  # 条例44: objections at the opening are answered there and then
+            raise Conflict("开标现场异议尚未答复 (answer the objections raised at the opening first)",
+                           code="objections_unanswered", detail={"unanswered": unanswered})  # fmt: skip
+        for bid in pending:
+            stored = bid_path(bid)
+            if not stored.exists() or _file_sha256(stored) != bid.file_sha256:
+                _decrypt_failed(actor, section, bid, "storage_damaged")  # the platform's side
+            else:  # no (good) key in time: the bidder's side (R39)
+                _decrypt_failed(actor, section, bid, "no_key", detail=bid.failure)
         bids = list(Bid.objects.filter(section=section).select_related("entity").order_by(
             "received_at"))  # fmt: skip
         opening.record = build_record(opening, bids)

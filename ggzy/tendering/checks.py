@@ -6,7 +6,7 @@ calendar; every refusal names its rule."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -187,12 +187,16 @@ def section_terms(
     }
 
 
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+
+
 def moment(value: Any, field: str) -> datetime | None:
+    """An ISO 8601 time (China time when it names no offset), within 2000–2100."""
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
         parsed = value
-    elif isinstance(value, str):
+    elif isinstance(value, str) and len(value) <= 40:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
@@ -201,6 +205,12 @@ def moment(value: Any, field: str) -> datetime | None:
         raise bad(f"{field} 须为 ISO 8601 时间 (bad time)", "bad_time", field=field)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=clock.CHINA)
+    try:
+        in_range = EARLIEST <= parsed.astimezone(UTC) < LATEST
+    except (OverflowError, ValueError):
+        in_range = False
+    if not in_range:
+        raise bad(f"{field} 超出范围 (out of range: 2000–2100)", "bad_time", field=field)
     return parsed
 
 

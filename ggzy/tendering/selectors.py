@@ -210,8 +210,11 @@ def downloads(actor: Any, project: Project) -> list[dict[str, Any]]:
         or allowed(actor, "tendering.view_private", project)
     ):
         raise PermissionDenied("无权查看 (not permitted)", code="forbidden")
-    deadlines = [s.bid_deadline for s in project.sections.all() if s.bid_deadline]
-    if not deadlines or clock.now() < min(deadlines):
+    # the documents are the whole project's: sealed until the last open section's deadline
+    deadlines = [
+        s.bid_deadline for s in project.sections.all() if s.bid_deadline and not s.failed_at
+    ]
+    if not deadlines or clock.now() < max(deadlines):
         raise PermissionDenied("投标截止前下载人信息保密（R42）(sealed until the deadline)",
                                code="sealed_until_deadline")  # fmt: skip
     rows = []
