@@ -105,23 +105,23 @@ _VOLATILE_COLUMNS = {"last_login", "failed_logins", "locked_until", "last_used_a
 Response = Any  # django.test's response: HttpResponse plus .json()
 
 
-def db_state(upto_seq: int | None = None) -> dict[str, list[tuple[tuple[str, Any], ...]]]:
+@cache
+def _columns(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(
+        f.attname for f in model._meta.concrete_fields if f.attname not in _VOLATILE_COLUMNS
+    )
+
+
+def db_state(upto_seq: int | None = None) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every guarded table, so 'nothing changed' also covers updates in place.
     ``upto_seq``: leave out ledger events after it (refusals a service records on purpose)."""
-
-    def rows(model: type[models.Model]) -> Any:
+    state = {}
+    for model in GUARDED_MODELS:
         qs = model.objects.order_by("pk")
         if model is Event and upto_seq is not None:
             qs = qs.filter(seq__lte=upto_seq)
-        return qs.values()
-
-    return {
-        model._meta.label: [
-            tuple(sorted((k, v) for k, v in row.items() if k not in _VOLATILE_COLUMNS))
-            for row in rows(model)
-        ]
-        for model in GUARDED_MODELS
-    }
+        state[model._meta.label] = list(qs.values_list(*_columns(model)))
+    return state
 
 
 def catalog_body() -> dict[str, Any]:
