@@ -5,6 +5,7 @@ final seconds before the section deadline; time to receipt, lost/duplicated bids
     .venv/bin/python bench/bid_surge.py                          # 500 × 1 MiB, uniform over 60 s
     .venv/bin/python bench/bid_surge.py --arrivals last10        # all 500 in the last 10 s
     .venv/bin/python bench/bid_surge.py --crash-at 30            # kill -9 the server group at +30 s
+    .venv/bin/python bench/bid_surge.py --crash-at 30 --recover post   # clients just re-upload
     .venv/bin/python bench/bid_surge.py --quick                  # 30 × 1 MiB over 20 s
 
 Steps: a fresh PostgreSQL database; ``bidding_world.py`` builds the world (N bidders with bound
@@ -19,7 +20,8 @@ bodies preloaded in memory) starts its upload at its arrival time.
 A client whose connection is refused retries (nothing was sent). A client whose request was sent
 but got no answer (the server died) asks ``GET /api/v1/bidding/bids`` once the server is back: a
 bid listed there is *recovered* (stored although its POST never answered), otherwise it uploads
-again while the deadline allows. Afterwards every receipt is checked over HTTP
+again while the deadline allows. With ``--recover post`` it uploads the same envelope again at
+once instead (a stored bid answers 200 with its receipt: *replayed*). Afterwards every receipt is checked over HTTP
 (``POST /api/v1/bidding/receipts/verify``) and, in a child, against the database and the stored
 file (``bids.verify_receipt``, SHA-256 of the stored envelope); every stored bid row of the section
 is matched to a receipt a client holds; orphan files and unchained ledger rows are counted and the
@@ -58,6 +60,7 @@ sys.path.insert(0, str(REPO / "bench"))
 import common  # noqa: E402
 
 HOST = "127.0.0.1"
+RECOVER = "get"  # after a lost answer: "get" = ask GET /bidding/bids; "post" = upload again
 GUNICORN = str(REPO / ".venv" / "bin" / "gunicorn")
 
 
@@ -255,6 +258,9 @@ def client(i: int, row: dict[str, Any], data: bytes, port: int, path: str, t0: f
             rec["lost"] += 1
             rec["lost_error"] = str(exc)[:200]
             rec["lost_at"] = time.time()
+            if RECOVER == "post":  # the same envelope again: a stored one answers with its receipt
+                time.sleep(0.2)
+                continue
             found = recover(port, auth, deadline)
             if found is not None:
                 rec.update(outcome="recovered", end=time.time(), bid=found["id"],
@@ -272,6 +278,8 @@ def client(i: int, row: dict[str, Any], data: bytes, port: int, path: str, t0: f
             payload = {"raw": body[:300].decode(errors="replace")}
         if status == 201:
             rec.update(outcome="receipt", bid=payload["id"], receipt=payload["receipt"])
+        elif status == 200 and isinstance(payload, dict) and "receipt" in payload:
+            rec.update(outcome="replayed", bid=payload["id"], receipt=payload["receipt"])
         else:
             rec.update(outcome=f"http_{status}", error=payload)
         break
@@ -412,7 +420,7 @@ def child_verify(world_path: str, clients_path: str, out: str) -> None:
     for b in rows:
         per_bidder[b.bidder_tag] = per_bidder.get(b.bidder_tag, 0) + 1
     entity_of = {r["i"]: r["entity_id"] for r in world["bidders"]}
-    receipts = {c["bid"]: c for c in clients if c["outcome"] == "receipt"}
+    receipts = {c["bid"]: c for c in clients if c["outcome"] in ("receipt", "replayed")}
     recovered = {c["bid"]: c for c in clients if c["outcome"] == "recovered"}
     problems: list[str] = []
     verified = 0
@@ -553,7 +561,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             result["outcomes"] = outcomes
             result["errors_sample"] = [c.get("error") for c in clients if c.get("error")][:5]
             result["latency_receipt"] = latency_stats(clients, ("receipt",))
-            result["latency_receipt_or_recovered"] = latency_stats(clients, ("receipt", "recovered"))
+            result["latency_receipt_or_recovered"] = latency_stats(
+                clients, ("receipt", "replayed", "recovered"))  # fmt: skip
             result["completed_after_deadline"] = sum(
                 1 for c in clients if c.get("end", 0) > deadline and c["outcome"] == "receipt")
             result["retries"] = {"refused": sum(c["refused"] for c in clients),
@@ -562,7 +571,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             # every receipt over HTTP
             bad = 0
             for c in clients:
-                if c["outcome"] in ("receipt", "recovered"):
+                if c["outcome"] in ("receipt", "replayed", "recovered"):
                     st, body = request("POST", port, "/api/v1/bidding/receipts/verify",
                                        json.dumps({"body": c["receipt"]["body"],
                                                    "signature": c["receipt"]["signature"]}).encode(),
@@ -608,7 +617,7 @@ def report(r: dict[str, Any]) -> str:
     lines = [
         f"{a['bidders']} bidders × {r['body_bytes']['min'] / 2**20:.2f} MiB, arrivals "
         f"`{a['arrivals']}` in the last {a['window']:.0f} s, gunicorn -w {a['workers']}, "
-        f"ledger {r['ledger']}, crash {r['crash']}",
+        f"ledger {r['ledger']}, crash {r['crash']}, after a lost answer: {a.get('recover', 'get')}",
         "",
         "| server | receipts | p50 s | p95 s | p99 s | max s | throughput /s | load avg |",
         "|---|---|---|---|---|---|---|---|",
@@ -655,6 +664,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--crash-at", type=float, default=None, help="kill -9 the server at +S s")
     p.add_argument("--down", type=float, default=1.0, help="seconds before the restart")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--recover", choices=("get", "post"), default="get",
+                   help="after a lost answer: look the bid up (GET) or upload the same envelope again")
     p.add_argument("--verify", nargs=2, help=argparse.SUPPRESS)
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
@@ -662,6 +673,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.verify:
         child_verify(args.verify[0], args.verify[1], args.out)
         return 0
+    global RECOVER
+    RECOVER = args.recover
     if args.quick:
         args.bidders, args.window = min(args.bidders, 30), min(args.window, 20.0)
     if args.lead is None:  # setup ≈ 0.1 s per bidder here, plus server start and a margin
