@@ -31,6 +31,7 @@ from ggzy.core.errors import Conflict, DomainError, NotFound, PermissionDenied, 
 from ggzy.ledger import signing
 from ggzy.ledger.append import chain_pending, event_for_entry, ledger_mode
 from ggzy.ledger.chain import canonical_json
+from ggzy.ledger.context import client_addr
 from ggzy.ledger.services import append_event, record_refusal
 from ggzy.registry.models import Entity, Membership
 from ggzy.tendering.models import Section
@@ -66,9 +67,22 @@ def _recording() -> Iterator[None]:
         marked = getattr(exc, "refusal", None)
         if marked is not None:
             actor, reason, subject = marked
-            record_refusal(
-                actor=actor, event_type="bidding.bid_refused", subject=subject, reason=reason
-            )
+            if subject.startswith("section:"):  # after the deadline: who tried may be known
+                record_refusal(
+                    actor=actor, event_type="bidding.bid_refused", subject=subject, reason=reason
+                )
+            else:  # before it, the attempt must not tell who is bidding
+                record_refusal(
+                    actor=register.sealed_actor(actor, f"refusal:{secrets.token_hex(8)}"),
+                    event_type="bidding.bid_refused",
+                    subject=subject,
+                    reason=reason,
+                    sealed=register.seal(
+                        "refusal",
+                        "bids",
+                        {"user": getattr(actor, "pk", None), "addr": client_addr()},
+                    ),
+                )
         raise
 
 
@@ -184,6 +198,7 @@ def _submit(actor: Any, section_id: str, upload: Path, replaces: Bid | None) -> 
                     "bids",
                     {
                         "section": section.public_id,
+                        "addr": client_addr(),
                         "entity": entity.pk,
                         "user": actor.pk,
                         "binding": binding.pk,
@@ -199,7 +214,8 @@ def _submit(actor: Any, section_id: str, upload: Path, replaces: Bid | None) -> 
             )
             bid.save()
             bid.receipt_entry = append_event(
-                actor=actor,
+                actor=register.sealed_actor(actor, f"bid:{public_id}"),
+                addr="",  # kept in the sealed identity
                 event_type="bidding.bid_received",
                 subject=f"bid:{public_id}",
                 payload={
@@ -362,8 +378,13 @@ def withdraw_bid(*, actor: Any, bid: Bid) -> Bid:
         sealed = identity(locked)
         locked.status, locked.withdrawn_at = BidStatus.WITHDRAWN, clock.now()
         locked.save(update_fields=["status", "withdrawn_at"])
-        append_event(actor=actor, event_type="bidding.bid_withdrawn", subject=f"bid:{bid.public_id}",
-                     payload={})  # fmt: skip
+        append_event(
+            actor=register.sealed_actor(actor, f"bid:{bid.public_id}"),
+            addr="",
+            event_type="bidding.bid_withdrawn",
+            subject=f"bid:{bid.public_id}",
+            payload={},
+        )
         _refund_on_withdrawal(section, sealed["entity"])
     return locked
 

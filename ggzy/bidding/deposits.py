@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from ggzy.accounts.gate import allowed, holds_role_permission, is_authenticated, require
+from ggzy.bidding import register
 from ggzy.bidding.models import BankNotification, Deposit
 from ggzy.bidding.states import DepositMethod, DepositStatus
 from ggzy.core import calendar, clock
@@ -137,7 +138,8 @@ def open_deposit(
     reason = _check_method(section, method, exemption_reason)
     with transaction.atomic():
         deposit = _create(actor, section, entity, method, reason)
-        append_event(actor=actor, event_type="bidding.deposit_opened",
+        append_event(actor=register.sealed_actor(actor, _subject(deposit)), addr="",
+                     event_type="bidding.deposit_opened",
                      subject=_subject(deposit), payload={"method": method})  # fmt: skip
     return deposit
 
@@ -388,7 +390,8 @@ def submit_guarantee(
             deposit.guarantee_valid_until = accepted.valid_until
             deposit.save(update_fields=["status", "guarantee_issuer", "guarantee_number",
                                         "guarantee_signature", "guarantee_valid_until"])  # fmt: skip
-            append_event(actor=actor, event_type="bidding.guarantee_accepted",
+            append_event(actor=register.sealed_actor(actor, _subject(deposit)), addr="",
+                         event_type="bidding.guarantee_accepted",
                          subject=_subject(deposit),
                          payload={"signature": accepted.signature.pk,
                                   "document_digest": accepted.signature.document_digest})  # fmt: skip

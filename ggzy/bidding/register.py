@@ -95,3 +95,15 @@ def section_tag(section_public_id: str) -> str:
 
 def bidder_tag(section_public_id: str, entity_id: int) -> str:
     return tag("bidder", section_public_id, entity_id)
+
+
+def sealed_actor(actor: object, scope: str) -> object:
+    """The actor as the public ledger shows it for steps that would tell who is bidding before
+    the deadline (bid submission and withdrawal, deposits, objections): a keyed pseudonym, one
+    per ``scope`` (the event's subject), so events cannot be linked to a user nor to each other.
+    The real user is kept where the platform can resolve it (the bid's sealed identity, the
+    deposit row). System actors stay as they are."""
+    pk = getattr(actor, "pk", None)
+    if getattr(actor, "is_authenticated", False) and pk is not None:
+        return "sealed:" + tag("actor", scope, pk)[:24]
+    return actor

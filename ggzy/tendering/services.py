@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from ggzy.accounts.gate import require
+from ggzy.bidding.register import sealed_actor
 from ggzy.catalog import selectors as catalog
 from ggzy.core import clock
 from ggzy.core.errors import Conflict, NotFound, ValidationFailed
@@ -67,8 +68,13 @@ def _subject(project: Project) -> str:
 
 
 def _event(actor: Any, project: Project, event_type: str, payload: dict[str, Any]) -> int:
+    sealed = isinstance(actor, str) and actor.startswith("sealed:")
     return append_event(
-        actor=actor, event_type=event_type, subject=_subject(project), payload=payload
+        actor=actor,
+        event_type=event_type,
+        subject=_subject(project),
+        payload=payload,
+        addr="" if sealed else None,
     )
 
 
@@ -574,7 +580,9 @@ def raise_objection(*, actor: Any, project: Project, entity: Entity, text: str) 
                 raised_by=actor, text=text, raised_at=now,
                 reply_due=now + timedelta(days=int(rules.get("objection_reply_days", 3))),
             )  # fmt: skip
-            _event(actor, project, "tendering.objection_raised", {
+            # who objects (a potential bidder) is not public before the deadline (R42)
+            _event(sealed_actor(actor, f"objection:{objection.public_id}"), project,
+                   "tendering.objection_raised", {
                 "objection": objection.public_id, "reply_due": objection.reply_due.isoformat(),
                 "text_sm3": _sm3hex(text),
             })  # fmt: skip

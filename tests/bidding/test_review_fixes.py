@@ -101,3 +101,24 @@ def test_a_damaged_copy_without_a_key_is_the_platforms_fault(published, frozen_c
     for bid in others:
         bid.refresh_from_db()
         assert bid.status == BidStatus.REVOKED and bid.failure == "no_key"
+
+
+def test_the_public_ledger_does_not_name_bidders_before_the_deadline(published, tmp_path):  # type: ignore[no-untyped-def]
+    from ggzy.ledger.models import Event
+
+    bid, _ = _submit(published, 0, tmp_path)
+    bids.withdraw_bid(actor=published.bidders[0].user, bid=bid)
+    with pytest.raises(Conflict):  # a refusal before the deadline
+        _submit(published, 1, tmp_path)
+        _submit(published, 1, tmp_path)
+    user = f"user:{published.bidders[0].user.pk}"
+    other = f"user:{published.bidders[1].user.pk}"
+    rows = Event.objects.filter(event_type__startswith="bidding.")
+    assert rows.count() >= 3
+    for event in rows:
+        assert event.actor not in (user, other) and event.client_addr == "", event.event_type
+    # not even linkable to each other: one pseudonym per subject
+    assert (
+        len({e.actor for e in rows})
+        == len({e.subject for e in rows if e.subject != "bidding:submission"}) + 1
+    )
