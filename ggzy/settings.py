@@ -164,6 +164,11 @@ GGZY_ENVELOPE_MAX_BYTES = int(os.environ.get("GGZY_ENVELOPE_MAX_BYTES", 2 * 1024
 GGZY_ENVELOPE_DIR = Path(os.environ.get("GGZY_ENVELOPE_DIR", VAR_DIR / "envelopes"))
 GGZY_DOCUMENT_DIR = Path(os.environ.get("GGZY_DOCUMENT_DIR", VAR_DIR / "documents"))
 GGZY_DOCUMENT_MAX_BYTES = int(os.environ.get("GGZY_DOCUMENT_MAX_BYTES", 200 * 1024**2))
+GGZY_WEB_UPLOAD_MAX_BYTES = int(os.environ.get("GGZY_WEB_UPLOAD_MAX_BYTES", 2 * 1024**3))
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "ggzy.web.uploads.CappedTemporaryFileUploadHandler",
+]
 GGZY_BID_REGISTER_KEY = Path(
     os.environ.get("GGZY_BID_REGISTER_KEY", VAR_DIR / "keys" / "bid-register.key")
 )

@@ -80,6 +80,13 @@ def receive_envelope(*, actor: User, upload: Path) -> SealedEnvelope:
     require(actor, "trust.sign")
     verified = verify_upload(actor=actor, upload=upload)
     env, binding = verified.envelope, verified.binding
+    if _is_tender_section(str(env.manifest.get("section", ""))):
+        # a bid goes through bidding, where who bid stays sealed (R42) and the deadline holds
+        raise Conflict(
+            "投标文件请通过投标递交接口提交 (submit bids to the section: POST "
+            "/api/v1/bidding/sections/{id}/bids)",
+            code="use_bid_submission",
+        )
     entity = binding.entity
     assert entity is not None  # verify_upload refuses certificates not bound to an entity
     public_id = secrets.token_hex(16)
@@ -124,6 +131,12 @@ def receive_envelope(*, actor: User, upload: Path) -> SealedEnvelope:
         raise
     upload.unlink(missing_ok=True)
     return row
+
+
+def _is_tender_section(code: str) -> bool:
+    from django.apps import apps
+
+    return bool(code) and apps.get_model("tendering", "Section").objects.filter(code=code).exists()
 
 
 def copy_file(source: Path, target: Path) -> tuple[int, str]:

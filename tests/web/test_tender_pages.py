@@ -355,3 +355,14 @@ def test_a_nul_in_the_path_is_404_not_500(db, path) -> None:  # type: ignore[no-
     assert response.status_code == 404
     if path.startswith("/api/"):
         assert response.json()["code"] == "not_found"
+
+
+def test_a_web_upload_past_the_cap_is_stopped_while_it_streams(published, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings.GGZY_WEB_UPLOAD_MAX_BYTES = 1000
+    world = published
+    client = signed_in(world.bidders[0].user)
+    url = f"/projects/{world.project.public_id}/sections/{world.section.public_id}/bid/"
+    big = io.BytesIO(b"x" * 5000)
+    big.name = "bid.zip"
+    response = client.post(url, {"envelope": big})
+    assert response.status_code == 400 and Bid.objects.count() == 0

@@ -27,6 +27,7 @@ from ggzy.core.errors import DomainError, NotAuthenticated, NotFound, Permission
 from ggzy.registry import selectors as registry
 from ggzy.tendering import selectors as tendering
 from ggzy.tendering.models import Section
+from ggzy.trust.envelopes import envelope_dir
 from ggzy.web.forms_tendering import (
     BidUploadForm,
     ContentKeyForm,
@@ -139,7 +140,9 @@ def submit_bid(request: HttpRequest, public_id: str, section_id: str) -> HttpRes
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["envelope"]
         replaces = _current_bid(request, section) if form.cleaned_data["replace"] else None
-        with tempfile.NamedTemporaryFile(prefix="bid-", suffix=".zip", delete=False) as tmp:
+        with tempfile.NamedTemporaryFile(
+            dir=envelope_dir(), prefix="bid-", suffix=".part", delete=False
+        ) as tmp:
             for chunk in upload.chunks():
                 tmp.write(chunk)
         path = Path(tmp.name)
