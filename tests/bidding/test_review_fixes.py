@@ -122,3 +122,13 @@ def test_the_public_ledger_does_not_name_bidders_before_the_deadline(published, 
         len({e.actor for e in rows})
         == len({e.subject for e in rows if e.subject != "bidding:submission"}) + 1
     )
+
+
+def test_the_generic_envelope_store_refuses_bids(published, tmp_path):  # type: ignore[no-untyped-def]
+    from ggzy.trust.envelopes import receive_envelope
+
+    bidder = published.bidders[0]
+    path = w.sealed(bidder, published.section, tmp_path / "generic")
+    with pytest.raises(Conflict) as exc:
+        receive_envelope(actor=bidder.user, upload=path)
+    assert exc.value.code == "use_bid_submission"
