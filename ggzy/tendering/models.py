@@ -152,10 +152,11 @@ class TenderDocument(models.Model):
 class Download(models.Model):
     """A download of a published document. Anyone may download (R60); who downloaded stays
     sealed until the bid deadline (R42): the identity is encrypted under the bid-register key,
-    which is kept outside the database, and only a keyed tag (to count a downloader once) is
-    stored in clear."""
+    which is kept outside the database; the document is named by a keyed tag too, so a database
+    dump taken before the deadline does not even tell how often a project's documents were
+    downloaded."""
 
-    document = models.ForeignKey(TenderDocument, on_delete=models.CASCADE, related_name="+")
+    document_tag = models.CharField(max_length=64, db_index=True)  # keyed: no count per project
     downloader_tag = models.CharField(max_length=64, blank=True)
     sealed_identity = models.TextField(blank=True)
     downloaded_at = models.DateTimeField()

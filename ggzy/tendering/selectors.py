@@ -218,13 +218,17 @@ def downloads(actor: Any, project: Project) -> list[dict[str, Any]]:
         raise PermissionDenied("投标截止前下载人信息保密（R42）(sealed until the deadline)",
                                code="sealed_until_deadline")  # fmt: skip
     rows = []
-    for d in Download.objects.filter(document__project=project).select_related("document"):
+    names = {
+        register.tag("download", "documents", doc.public_id): doc.name
+        for doc in project.documents.all()
+    }
+    for d in Download.objects.filter(document_tag__in=list(names)).order_by("pk"):
         who = (
             register.unseal("downloader", project.public_id, d.sealed_identity)
             if d.sealed_identity
             else None
         )
-        rows.append({"document": d.document.name, "at": d.downloaded_at,
+        rows.append({"document": names[d.document_tag], "at": d.downloaded_at,
                      "user": who["name"] if who else None})  # fmt: skip
     return rows
 

@@ -414,7 +414,10 @@ def record_download(*, actor: Any, document: TenderDocument) -> Path:
         tag = register.tag("downloader", scope, actor.pk)
         sealed = register.seal("downloader", scope, {"user": actor.pk, "name": actor.username})
     Download.objects.create(
-        document=document, downloader_tag=tag, sealed_identity=sealed, downloaded_at=clock.now()
+        document_tag=register.tag("download", "documents", document.public_id),
+        downloader_tag=tag,
+        sealed_identity=sealed,
+        downloaded_at=clock.now(),
     )
     return document_path(document)
 

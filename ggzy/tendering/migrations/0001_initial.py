@@ -130,10 +130,10 @@ class Migration(migrations.Migration):
             name='Download',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('document_tag', models.CharField(db_index=True, max_length=64)),
                 ('downloader_tag', models.CharField(blank=True, max_length=64)),
                 ('sealed_identity', models.TextField(blank=True)),
                 ('downloaded_at', models.DateTimeField()),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tendering.tenderdocument')),
             ],
             options={
                 'verbose_name': '下载记录',
