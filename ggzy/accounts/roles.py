@@ -1,7 +1,7 @@
 """Platform roles (DESIGN.md "Who uses it") and the permissions each one holds.
 
-Center staff duties are separated (受理 / 组织 / 归档): no single staff role both accepts a
-project and runs its opening. Permissions are names; the access gate is the only place that maps
+Center staff duties are separated (受理 / 组织 / 归档 / 财务): no single staff role both accepts
+a project and runs its opening, and the deposit desk is not the opening desk. Permissions are names; the access gate is the only place that maps
 them to roles, so a domain never checks a role directly.
 """
 
@@ -19,13 +19,20 @@ class Role(models.TextChoices):
     CENTER_INTAKE = "center_intake", _("交易中心·受理")
     CENTER_OPERATIONS = "center_operations", _("交易中心·组织")
     CENTER_ARCHIVE = "center_archive", _("交易中心·归档")
+    CENTER_FINANCE = "center_finance", _("交易中心·财务")
     CENTER_ADMIN = "center_admin", _("交易中心·系统管理")
     REGULATOR = "regulator", _("行政监督部门")
     INSPECTOR = "inspector", _("纪检监察")
     AUDITOR = "auditor", _("审计")
 
 
-CENTER_ROLES = {Role.CENTER_INTAKE, Role.CENTER_OPERATIONS, Role.CENTER_ARCHIVE, Role.CENTER_ADMIN}
+CENTER_ROLES = {
+    Role.CENTER_INTAKE,
+    Role.CENTER_OPERATIONS,
+    Role.CENTER_ARCHIVE,
+    Role.CENTER_FINANCE,
+    Role.CENTER_ADMIN,
+}
 SUPERVISION_ROLES = {Role.REGULATOR, Role.INSPECTOR, Role.AUDITOR}
 MARKET_ROLES = {Role.BIDDER, Role.TENDERER, Role.AGENT}
 
@@ -68,8 +75,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # bidding: deposits, bids, opening
     "bidding.deposit": frozenset({Role.BIDDER}),
     "bidding.view_deposit": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
-    "bidding.bank_notice": frozenset({Role.CENTER_OPERATIONS, Role.CENTER_ADMIN}),
-    "bidding.refund": frozenset({Role.CENTER_OPERATIONS}),
+    # deposits are the finance desk's, apart from the opening desk: refunds of bids withdrawn
+    # before the deadline must not reach the staff who run the opening (R42)
+    "bidding.bank_notice": frozenset({Role.CENTER_FINANCE, Role.CENTER_ADMIN}),
+    "bidding.refund": frozenset({Role.CENTER_FINANCE}),
     "bidding.submit": frozenset({Role.BIDDER}),
     "bidding.open": frozenset({Role.CENTER_OPERATIONS}),
 }

@@ -36,10 +36,10 @@ class DepositIn(StrictSchema):
 
 class DepositOut(StrictSchema):
     id: int
-    section: str
+    section: str | None  # None in the refund list before the section's deadline (R42)
     section_code: str | None
-    entity: str
-    entity_name: str
+    entity: str | None
+    entity_name: str | None
     method: str
     status: str
     amount: Decimal
@@ -122,6 +122,16 @@ def _out(d: Deposit) -> dict[str, Any]:
             if k not in {"id", "section", "section_code", "entity", "entity_name", "refund_overdue"}
         },
     }
+
+
+def _sealed_out(d: Deposit) -> dict[str, Any]:
+    """A refund row for finance: before the section's deadline (a bid withdrawn early) it names
+    neither the section nor the bidder — the payer's account and name, where the money goes
+    back, are all a refund needs (R42)."""
+    out = _out(d)
+    if deposits.sealed_until_deadline(d.section):
+        out.update(section=None, section_code=None, entity=None, entity_name=None)
+    return out
 
 
 def _section(section_id: str) -> Section:
@@ -239,7 +249,7 @@ def refunds(request: HttpRequest, overdue: bool = False) -> Any:
     today = clock.today()
     return [
         {
-            "deposit": _out(d),
+            "deposit": _sealed_out(d),
             "overdue": d.refund_due is not None and d.refund_due < today,
             "days_overdue": max((today - d.refund_due).days, 0) if d.refund_due else 0,
         }

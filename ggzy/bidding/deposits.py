@@ -619,6 +619,11 @@ def get_deposit_for(actor: Any, deposit_id: int, *, action: str = "view") -> Dep
     raise NotFound("保证金不存在 (no such deposit)", code="deposit_not_found")
 
 
+def sealed_until_deadline(section: Section) -> bool:
+    """Whether the section's deadline is still ahead: who deposits for it stays sealed (R42)."""
+    return section.bid_deadline is None or clock.now() < section.bid_deadline
+
+
 def refunds(actor: Any, *, overdue_only: bool = False) -> QuerySet[Deposit]:
     """Deposits due for refund, earliest first (finance's work list)."""
     if not _is_system(actor, CLI):

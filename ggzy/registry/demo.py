@@ -43,6 +43,7 @@ PEOPLE = [
     ("shouli", "受理岗 王敏", [Role.CENTER_INTAKE], True),
     ("zuzhi", "组织岗 李强", [Role.CENTER_OPERATIONS], True),
     ("guidang", "归档岗 张丽", [Role.CENTER_ARCHIVE], True),
+    ("caiwu", "财务岗 陈静", [Role.CENTER_FINANCE], True),
     ("jianguan", "住建局 赵刚", [Role.REGULATOR], False),
     ("jijian", "纪委监委 孙洁", [Role.INSPECTOR], False),
     ("shenji", "审计局 周涛", [Role.AUDITOR], False),

@@ -59,6 +59,7 @@ PRIVATE_READERS = frozenset(
         "center_intake",
         "center_operations",
         "center_archive",
+        "center_finance",
         "center_admin",
         "regulator",
         "inspector",
@@ -265,6 +266,7 @@ ENVELOPE_VIEWERS = ENTITY_MEMBERS | {
     "center_intake",
     "center_operations",
     "center_archive",
+    "center_finance",
     "center_admin",
     "regulator",
     "inspector",
@@ -415,6 +417,7 @@ BIDDING = "/api/v1/bidding"
 TENDERER = frozenset({"tenderer"})  # the tenderer entity's admin
 INTAKE = frozenset({"center_intake"})
 OPERATIONS = frozenset({"center_operations"})
+FINANCE = frozenset({"center_finance"})
 # who sees an unpublished project (tendering.view_private): center and supervision staff, and
 # the tenderer's members; to everyone else it does not exist
 PROJECT_STAFF = frozenset(
@@ -422,6 +425,7 @@ PROJECT_STAFF = frozenset(
         "center_intake",
         "center_operations",
         "center_archive",
+        "center_finance",
         "center_admin",
         "regulator",
         "inspector",
@@ -679,13 +683,13 @@ TENDER_RULES: dict[str, WriteRule] = {
         _section_call("/deposits", lambda c, a: {"entity": c.entity.uscc, "method": "transfer"}),
     ),
     f"POST {BIDDING}/bank-notices": WriteRule(
-        frozenset({"center_operations", "center_admin"}),
+        frozenset({"center_finance", "center_admin"}),
         200,
         ("bidding.deposit_paid",),
         _notice_request,
     ),
     f"POST {BIDDING}/bank-notices/import": WriteRule(
-        frozenset({"center_operations", "center_admin"}),
+        frozenset({"center_finance", "center_admin"}),
         200,
         ("bidding.deposit_paid",),
         _import_request,
@@ -700,11 +704,11 @@ TENDER_RULES: dict[str, WriteRule] = {
         not_found="deposit_not_found",
     ),
     f"POST {BIDDING}/deposits/{{deposit_id}}/refunded": WriteRule(
-        OPERATIONS,
+        FINANCE,
         200,
         ("bidding.deposit_refunded",),
         _refunded_request,
-        hidden=NOT_MEMBERS - OPERATIONS,
+        hidden=NOT_MEMBERS - FINANCE,
         not_found="deposit_not_found",
     ),
     # a bidder's envelope for another entity is refused, and the attempt recorded

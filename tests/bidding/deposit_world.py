@@ -48,7 +48,7 @@ class DepWorld:
     issuer_user: User
     issuer_cert: Any
     intake: User
-    operations: User
+    operations: User  # the finance desk (center_finance)
     regulator: User
     clock: Any
 
@@ -127,7 +127,7 @@ def dep_world(db, frozen_clock, region):  # type: ignore[no-untyped-def]
         issuer_user=issuer_user,
         issuer_cert=issuer_cert,
         intake=make_user("dep_intake", Role.CENTER_INTAKE),
-        operations=make_user("dep_ops", Role.CENTER_OPERATIONS),
+        operations=make_user("dep_finance", Role.CENTER_FINANCE),
         regulator=make_user("dep_regulator", Role.REGULATOR),
         clock=frozen_clock,
     )

@@ -274,6 +274,7 @@ def test_bank_notice_permissions(dep_world, dep_section):
         dep_world.bidder_user,
         dep_world.regulator,
         make_user("dep_ar", "center_archive"),
+        make_user("dep_opening_desk", "center_operations"),  # the opening desk is not finance
     ):
         with pytest.raises(PermissionDenied):
             svc.record_bank_notice(actor=actor, **notice(deposit, dep_world))

@@ -132,3 +132,35 @@ def test_the_generic_envelope_store_refuses_bids(published, tmp_path):  # type: 
     with pytest.raises(Conflict) as exc:
         receive_envelope(actor=bidder.user, upload=path)
     assert exc.value.code == "use_bid_submission"
+
+
+def test_refunds_of_early_withdrawals_name_no_section_nor_bidder(published, frozen_clock, tmp_path):  # type: ignore[no-untyped-def]
+    from ggzy.accounts.roles import Role
+    from ggzy.bidding import deposits
+    from tests.conftest import make_user
+
+    bidder, section = published.bidders[0], published.section
+    deposit = deposits.open_deposit(
+        actor=bidder.user, section=section, entity=bidder.entity, method="transfer"
+    )
+    deposits.record_bank_notice(
+        actor="system:bank", bank_reference="B-1", virtual_account=deposit.virtual_account or "",
+        amount=str(section.deposit), payer_account="6222000011112222", payer_name=bidder.entity.name,
+        credited_at=frozen_clock.moment,
+    )  # fmt: skip
+    bid, _ = _submit(published, 0, tmp_path)
+    bids.withdraw_bid(actor=bidder.user, bid=bid)
+    finance = make_user("finance_desk", Role.CENTER_FINANCE)
+    with pytest.raises(PermissionDenied):  # the opening desk has no refund list
+        deposits.refunds(published.operations)
+    token = issue_token(actor=finance, name="t")[1]
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    [row] = client.get("/api/v1/bidding/refunds").json()
+    assert row["deposit"]["section"] is None and row["deposit"]["entity"] is None
+    assert row["deposit"]["payer_account"] == "6222000011112222"
+    client.force_login(finance)
+    page = client.get("/staff/deposits/").content.decode()
+    assert section.code not in page and "投标截止前保密" in page
+    frozen_clock.set(section.bid_deadline)
+    [row] = client.get("/api/v1/bidding/refunds").json()
+    assert row["deposit"]["section"] == section.public_id

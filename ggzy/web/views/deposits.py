@@ -61,6 +61,7 @@ def _refund_row(deposit: Deposit, today: date) -> dict[str, Any]:
         "rule": refund_rule(deposit.section),
         "overdue": late > 0,
         "days_late": max(late, 0),
+        "sealed": deposits.sealed_until_deadline(deposit.section),  # R42: no section, no bidder
     }
 
 
