@@ -38,7 +38,13 @@ MARKET_ROLES = {Role.BIDDER, Role.TENDERER, Role.AGENT}
 
 # permission -> roles that hold it. Anonymous users hold only what is listed under PUBLIC.
 PUBLIC = frozenset(
-    {"entity.view_public", "ledger.view_public", "trust.view_store", "catalog.view", "tendering.view"}
+    {
+        "entity.view_public",
+        "ledger.view_public",
+        "trust.view_store",
+        "catalog.view",
+        "tendering.view",
+    }
 )
 PERMISSIONS: dict[str, frozenset[str]] = {
     "entity.register": frozenset(MARKET_ROLES),

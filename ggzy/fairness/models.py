@@ -91,7 +91,9 @@ class Finding(models.Model):
     clause = models.TextField(_("条款"))
     clause_digest = models.CharField(max_length=64)
     matched = models.CharField(_("命中文字"), max_length=200)
-    position = models.PositiveIntegerField(pgettext_lazy("text position", "位置"))  # character offset in the document text
+    position = models.PositiveIntegerField(
+        pgettext_lazy("text position", "位置")
+    )  # character offset in the document text
     severity = models.CharField(_("级别"), max_length=10, choices=Severity.choices)
     resolution = models.CharField(
         _("处理"), max_length=16, choices=Resolution.choices, default=Resolution.OPEN

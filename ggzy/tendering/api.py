@@ -156,7 +156,11 @@ def project_out(actor: Any, project: Project, *, private: bool | None = None) ->
         clarifications=[clarification_out(c) for c in selectors.clarifications(project)],
     )
     if private:
-        out.update(status=project.status, return_reason=project.return_reason)
+        out.update(
+            status=project.status,
+            return_reason=project.return_reason,
+            agency_confirmed=project.agent_id is None or project.agency_confirmed_at is not None,
+        )
     return out
 
 
@@ -305,6 +309,14 @@ def _transition(request: HttpRequest, public_id: str, action: Any, **kwargs: Any
     project = selectors.get_project(actor, public_id)
     action(actor=actor, project=project, **kwargs)
     return project_out(actor, selectors.get_project(actor, public_id))
+
+
+@router.post("/projects/{public_id}/agency/confirm", response={200: ProjectOut, **ERRORS},
+             exclude_unset=True)  # fmt: skip
+def confirm_agency(request: HttpRequest, public_id: str) -> Any:
+    """The tenderer confirms that the agent who registered the project acts for it (委托);
+    until then the project cannot be submitted (``agency_unconfirmed``)."""
+    return _transition(request, public_id, services.confirm_agency)
 
 
 @router.post("/projects/{public_id}/submit", response={200: ProjectOut, **ERRORS},

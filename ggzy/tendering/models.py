@@ -54,6 +54,11 @@ class Project(models.Model):
     return_reason = models.TextField(_("退回理由"), blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("登记时间"))
+    # an agent acts for the tenderer only once the tenderer confirms the appointment (委托)
+    agency_confirmed_at = models.DateTimeField(_("委托确认时间"), null=True, blank=True)
+    agency_confirmed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     accepted_by = models.ForeignKey(

@@ -158,6 +158,7 @@ class ProjectOut(ProjectSummaryOut):
 
     status: str = ""
     return_reason: str = ""
+    agency_confirmed: bool | None = None  # private: has the tenderer confirmed its agent?
     subject_type: str
     investment_project_code: str
     funding_source: str

@@ -143,6 +143,7 @@ def timeline(project: Project) -> list[Event]:
 EVENT_LABELS: dict[str, Any] = {
     "tendering.project_registered": _("项目登记"),
     "tendering.project_edited": _("项目修改"),
+    "tendering.agency_confirmed": _("招标人确认委托代理"),
     "tendering.project_submitted": _("提交受理"),
     "tendering.project_accepted": _("交易中心受理"),
     "tendering.project_returned": _("退回"),

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
-from ggzy.accounts.gate import require
+from ggzy.accounts.gate import allowed, require
 from ggzy.bidding.register import sealed_actor
 from ggzy.catalog import selectors as catalog
 from ggzy.core import clock
@@ -120,7 +120,8 @@ def _acting_entities(actor: Any, tenderer: Entity, agent: Entity | None) -> None
         if not agent.is_agent:
             raise ValidationFailed("该主体未登记为招标代理机构 (not a registered agent)",
                                    code="not_an_agent")  # fmt: skip
-        require(actor, "entity.act", agent)
+        if not allowed(actor, "entity.act", tenderer):  # the tenderer may name its agent
+            require(actor, "entity.act", agent)
     else:
         require(actor, "entity.act", tenderer)
     for entity in (tenderer, agent):
@@ -223,12 +224,15 @@ def register_project(
     _acting_entities(actor, tenderer, agent)
     cleaned = _clean(terms)
     with transaction.atomic():
+        by_tenderer = agent is not None and allowed(actor, "entity.act", tenderer)
         project = Project.objects.create(
             public_id=secrets.token_hex(16),
             tenderer=tenderer,
             agent=agent,
             created_by=actor,
             created_at=clock.now(),
+            agency_confirmed_at=clock.now() if by_tenderer else None,
+            agency_confirmed_by=actor if by_tenderer else None,
             **cleaned["fields"],
         )
         _write_sections(project, cleaned["sections"])
@@ -253,10 +257,32 @@ def edit_project(*, actor: Any, project: Project, terms: ProjectTerms) -> Projec
     return project
 
 
+def confirm_agency(*, actor: Any, project: Project) -> Project:
+    """The tenderer confirms that the agent acts for it on this project (委托代理). A project an
+    agent registered cannot be submitted before this: nobody tenders in another's name."""
+    require(actor, "entity.act", project.tenderer)
+    with transaction.atomic():
+        project = _locked(project)
+        if project.agent_id is None or project.agency_confirmed_at is not None:
+            raise Conflict("无需确认委托 (nothing to confirm)", code="agency_not_pending")
+        if project.status not in EDITABLE:
+            raise Conflict("项目状态不允许此操作 (not now)", code="bad_project_state")
+        project.agency_confirmed_at, project.agency_confirmed_by = clock.now(), actor
+        project.save(update_fields=["agency_confirmed_at", "agency_confirmed_by"])
+        _event(actor, project, "tendering.agency_confirmed",
+               {"agent": project.agent.uscc if project.agent else None})  # fmt: skip
+    return project
+
+
 def submit_project(*, actor: Any, project: Project) -> Project:
     require(actor, "tendering.edit", project)
     with transaction.atomic():
         project = _locked(project)
+        if project.agent_id is not None and project.agency_confirmed_at is None:
+            raise Conflict(
+                "招标人尚未确认委托代理 (the tenderer has not confirmed the agent)",
+                code="agency_unconfirmed",
+            )
         _move(project, ProjectStatus.SUBMITTED)
         project.submitted_at = clock.now()
         project.save(update_fields=["status", "submitted_at"])

@@ -75,6 +75,11 @@ urlpatterns = [
         name="project_edit",
     ),
     path(
+        "workspace/projects/<str:public_id>/agency/confirm/",
+        tendering_pages.confirm_agency,
+        name="project_confirm_agency",
+    ),
+    path(
         "workspace/projects/<str:public_id>/submit/",
         tendering_pages.submit_project,
         name="project_submit",

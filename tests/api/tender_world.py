@@ -160,6 +160,20 @@ class TenderWorld:
             actor=self.tenderer, tenderer=self.tenderer_entity, terms=_terms()
         )
 
+    @cached_property
+    def agency(self) -> tuple[User, Entity]:
+        """An agent entity and its admin (not one of the matrix's actors)."""
+        user = make_user("tw_agent", Role.AGENT)
+        entity = register(user, 820, name="江苏某招标代理有限公司", is_bidder=False, is_agent=True)
+        return user, entity
+
+    def agency_pending(self) -> Project:
+        """A draft the agent registered, waiting for the tenderer to confirm the agent."""
+        user, entity = self.agency
+        return tendering.register_project(
+            actor=user, tenderer=self.tenderer_entity, agent=entity, terms=_terms()
+        )
+
     def submitted(self) -> Project:
         project = self.draft()
         return tendering.submit_project(actor=self.tenderer, project=project)

@@ -317,6 +317,7 @@ PREPARED: dict[str, Callable[[World], Prepared]] = {
         {"public_id": w.tender.open_section().public_id},
         None,
     ),
+    f"POST {TENDERING}/projects/{{public_id}}/agency/confirm": _project("agency_pending"),
     f"POST {TENDERING}/projects/{{public_id}}/accept": _project("submitted"),
     f"POST {TENDERING}/projects/{{public_id}}/return": _project(
         "submitted", lambda w: {"reason": "投资项目代码有误"}

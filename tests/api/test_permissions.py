@@ -583,6 +583,15 @@ TENDER_RULES: dict[str, WriteRule] = {
         hidden=PROJECT_STRANGERS,
         not_found="project_not_found",
     ),
+    # only the tenderer's own members confirm the agent who registered the project
+    f"POST {TENDERING}/projects/{{public_id}}/agency/confirm": WriteRule(
+        TENDERER,
+        200,
+        ("tendering.agency_confirmed",),
+        _project_call("agency_pending", "/agency/confirm"),
+        hidden=PROJECT_STRANGERS,
+        not_found="project_not_found",
+    ),
     f"POST {TENDERING}/projects/{{public_id}}/submit": WriteRule(
         TENDERER,
         200,

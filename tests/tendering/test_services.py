@@ -112,9 +112,27 @@ def test_agent_acts_for_the_tenderer(world):
     project = services.register_project(
         actor=agent_user, tenderer=world.tenderer_entity, agent=agency, terms=w.project_terms()
     )
-    assert project.agent == agency
+    assert project.agent == agency and project.agency_confirmed_at is None
+    # nobody tenders in another's name: the tenderer confirms the agent before submission
+    refused(Conflict, "agency_unconfirmed", services.submit_project, actor=agent_user,
+            project=project)  # fmt: skip
+    refused(PermissionDenied, None, services.confirm_agency, actor=agent_user, project=project)
+    services.confirm_agency(actor=world.tenderer, project=project)
+    refused(Conflict, "agency_not_pending", services.confirm_agency, actor=world.tenderer,
+            project=project)  # fmt: skip
     services.submit_project(actor=agent_user, project=project)  # the agent's member edits
     assert list(selectors.my_projects(agent_user)) == [project]
+
+
+def test_a_tenderer_naming_its_agent_needs_no_confirmation(world):
+    agent_user = make_user("agent_admin2", Role.AGENT)
+    agency = register(agent_user, 801, name="江苏另一招标代理有限公司", is_bidder=False,
+                      is_agent=True)  # fmt: skip
+    project = services.register_project(
+        actor=world.tenderer, tenderer=world.tenderer_entity, agent=agency, terms=w.project_terms()
+    )
+    assert project.agency_confirmed_at is not None
+    services.submit_project(actor=agent_user, project=project)
 
 
 def test_non_member_refused(world):

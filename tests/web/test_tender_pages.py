@@ -357,7 +357,9 @@ def test_a_nul_in_the_path_is_404_not_500(db, path) -> None:  # type: ignore[no-
         assert response.json()["code"] == "not_found"
 
 
-def test_a_web_upload_past_the_cap_is_stopped_while_it_streams(published, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_web_upload_past_the_cap_is_stopped_while_it_streams(
+    published, settings, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     settings.GGZY_WEB_UPLOAD_MAX_BYTES = 1000
     world = published
     client = signed_in(world.bidders[0].user)
@@ -366,3 +368,28 @@ def test_a_web_upload_past_the_cap_is_stopped_while_it_streams(published, settin
     big.name = "bid.zip"
     response = client.post(url, {"envelope": big})
     assert response.status_code == 400 and Bid.objects.count() == 0
+
+
+def test_the_tenderer_confirms_its_agent_on_the_workspace_page(world) -> None:  # type: ignore[no-untyped-def]
+    from ggzy.accounts.roles import Role
+    from tests.api.support import register
+    from tests.conftest import make_user
+
+    agent_user = make_user("page_agent", Role.AGENT)
+    agency = register(
+        agent_user, 830, name="江苏页面招标代理有限公司", is_bidder=False, is_agent=True
+    )
+    project = tendering.register_project(
+        actor=agent_user, tenderer=world.tenderer_entity, agent=agency, terms=w.project_terms()
+    )
+    url = f"/workspace/projects/{project.public_id}/"
+    assert "确认委托代理" not in text(signed_in(agent_user).get(url))
+    page = text(signed_in(world.tenderer).get(url))
+    assert "须经招标人确认委托" in page and "确认委托代理" in page
+    confirm = f"/workspace/projects/{project.public_id}/agency/confirm/"
+    assert signed_in(agent_user).post(confirm).status_code in (302, 403)
+    project.refresh_from_db()
+    assert project.agency_confirmed_at is None
+    assert signed_in(world.tenderer).post(confirm).status_code == 302
+    project.refresh_from_db()
+    assert project.agency_confirmed_at is not None

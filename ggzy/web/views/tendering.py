@@ -22,6 +22,7 @@ from ggzy.bidding import opening as openings
 from ggzy.catalog import selectors as catalog
 from ggzy.core.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
 from ggzy.registry import selectors as registry
+from ggzy.registry.models import Membership
 from ggzy.tendering import selectors, services
 from ggzy.tendering.models import Project, Section
 from ggzy.tendering.states import ObjectionStatus, Phase
@@ -38,7 +39,7 @@ from ggzy.web.forms_tendering import (
 )
 from ggzy.web.views.common import error_page, region_choices
 
-FAIRNESS_PATH = "/projects/{}/fairness/"  # the fairness-review page (wired by its own view)
+FAIRNESS_PATH = "/projects/{}/fairness/"  # web:project_fairness
 
 
 def show_refusal(form: forms.Form, exc: DomainError) -> None:
@@ -297,6 +298,9 @@ def _workspace_page(request: HttpRequest, project: Project, status: int = 200,
         "reply_forms": forms_.get("reply_forms", {}),
         "reply_form": ReplyForm(),
         "editable": project.status in ("draft", "returned"),
+        "is_tenderer_member": Membership.objects.filter(
+            user_id=request.user.pk, entity_id=project.tenderer_id
+        ).exists(),
     }
     return render(request, "web/tendering/workspace_project.html", context, status=status)
 
@@ -349,6 +353,17 @@ def _act(
     else:
         messages.success(request, done)
     return redirect("web:workspace_project", public_id=project.public_id)
+
+
+@login_required
+@require_POST
+def confirm_agency(request: HttpRequest, public_id: str) -> HttpResponse:
+    return _act(
+        request,
+        public_id,
+        lambda p: services.confirm_agency(actor=request.user, project=p),
+        _("已确认委托代理。"),
+    )
 
 
 @login_required
