@@ -164,6 +164,9 @@ GGZY_ENVELOPE_MAX_BYTES = int(os.environ.get("GGZY_ENVELOPE_MAX_BYTES", 2 * 1024
 GGZY_ENVELOPE_DIR = Path(os.environ.get("GGZY_ENVELOPE_DIR", VAR_DIR / "envelopes"))
 GGZY_DOCUMENT_DIR = Path(os.environ.get("GGZY_DOCUMENT_DIR", VAR_DIR / "documents"))
 GGZY_DOCUMENT_MAX_BYTES = int(os.environ.get("GGZY_DOCUMENT_MAX_BYTES", 200 * 1024**2))
+# the opening waits this long after a deadline for uploads completed in time whose verification
+# is still running (see ggzy/bidding/bids.py, "the deadline rule")
+GGZY_OPENING_SETTLE_SECONDS = int(os.environ.get("GGZY_OPENING_SETTLE_SECONDS", "60"))
 GGZY_WEB_UPLOAD_MAX_BYTES = int(os.environ.get("GGZY_WEB_UPLOAD_MAX_BYTES", 2 * 1024**3))
 FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

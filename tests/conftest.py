@@ -38,6 +38,8 @@ def _test_settings(settings, tmp_path_factory):  # type: ignore[no-untyped-def]
     settings.GGZY_LEDGER_MODE = "inline"
     settings.GGZY_BID_REGISTER_KEY = tmp_path_factory.getbasetemp() / "bid-register.key"
     settings.GGZY_DOCUMENT_DIR = tmp_path_factory.getbasetemp() / "documents"
+    # the opening may start at the deadline itself (tests/bidding covers the settle period)
+    settings.GGZY_OPENING_SETTLE_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)

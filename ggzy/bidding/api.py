@@ -15,6 +15,7 @@ from ninja import Field, Router, Status
 from ggzy.api import PUBLIC
 from ggzy.bidding import bids, opening
 from ggzy.bidding.models import Bid, Opening, OpeningObjection
+from ggzy.core import clock
 from ggzy.core.errors import NotFound, ValidationFailed
 from ggzy.core.schemas import ErrorOut, StrictSchema
 from ggzy.registry.models import Entity
@@ -118,8 +119,10 @@ def submit_bid(request: HttpRequest, section_id: str) -> Any:
     the deadline is refused (``bid_late``). Uploading the same envelope again (a retry after a
     lost answer) returns the stored bid's receipt with 200, even after the deadline."""
     upload = _spool(request)
+    received = clock.now()  # the whole body is here: the moment the deadline is judged by
     try:
-        bid = bids.submit_bid(actor=request.auth, section_id=section_id, upload=upload)  # type: ignore[attr-defined]
+        bid = bids.submit_bid(actor=request.auth, section_id=section_id, upload=upload,  # type: ignore[attr-defined]
+                              received_at=received)  # fmt: skip
     finally:
         upload.unlink(missing_ok=True)
     # a retry of an envelope already stored answers 200 with the same receipt
@@ -147,10 +150,12 @@ def replace_bid(request: HttpRequest, bid_id: str) -> Any:
     actor = request.auth  # type: ignore[attr-defined]
     old = bids.owned_bid(actor, bid_id)
     upload = _spool(request)
+    received = clock.now()
     try:
         bid = bids.submit_bid(
-            actor=actor, section_id=bids.identity(old)["section"], upload=upload, replaces=old
-        )
+            actor=actor, section_id=bids.identity(old)["section"], upload=upload, replaces=old,
+            received_at=received,
+        )  # fmt: skip
     finally:
         upload.unlink(missing_ok=True)
     return Status(201, _bid_out(bid))

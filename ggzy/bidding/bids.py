@@ -1,10 +1,12 @@
 """Bid submission (投标文件递交): sealed envelopes in, signed receipts with a ledger inclusion
 proof out (R38); withdraw and replace before the deadline.
 
-**The deadline rule.** A bid counts if and only if the transaction that stores it reads the
-platform clock strictly before the section's deadline, *after* the whole upload has been received
-and verified. When the upload started does not matter. The read happens under the section's row
-lock, which the opening also takes, so no bid can slip in beside a started opening.
+**The deadline rule.** A bid counts if and only if its upload was complete — the platform had its
+last byte — strictly before the section's deadline, by the platform clock; when the upload
+started does not matter, nor how long the verification then takes. The check runs under the
+section's row lock, which the opening also takes, and a bid is refused once the opening has
+started; the opening waits ``GGZY_OPENING_SETTLE_SECONDS`` after the deadline for verifications
+in flight, so an on-time upload is never lost to its own verification.
 
 **Secrecy (R42).** The register row names neither section nor bidder (``bidding.register``);
 the ledger event carries only digests; nothing a staff member, a database dump or the public
@@ -17,6 +19,7 @@ import hashlib
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +27,7 @@ from django.db import IntegrityError, transaction
 
 from ggzy.accounts.gate import require
 from ggzy.bidding import register
-from ggzy.bidding.models import Bid
+from ggzy.bidding.models import Bid, Opening
 from ggzy.bidding.states import BidStatus
 from ggzy.core import clock
 from ggzy.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -127,17 +130,32 @@ def receipt_body(bid: Bid) -> dict[str, Any]:
     }
 
 
-def submit_bid(*, actor: Any, section_id: str, upload: Path, replaces: Bid | None = None) -> Bid:
-    """Verify and register a sealed bid for a section (or replace the bidder's active one)."""
+def submit_bid(
+    *,
+    actor: Any,
+    section_id: str,
+    upload: Path,
+    replaces: Bid | None = None,
+    received_at: datetime | None = None,
+) -> Bid:
+    """Verify and register a sealed bid for a section (or replace the bidder's active one).
+    ``received_at``: when the interface had the whole upload (default: now, before the
+    verification) — the moment the deadline is judged by."""
     require(actor, "bidding.submit")
+    received = received_at or clock.now()
     with _recording():
-        return _submit(actor, section_id, upload, replaces)
+        return _submit(actor, section_id, upload, replaces, received)
 
 
-def _submit(actor: Any, section_id: str, upload: Path, replaces: Bid | None) -> Bid:
+def _submit(
+    actor: Any, section_id: str, upload: Path, replaces: Bid | None, received: datetime
+) -> Bid:
     subject = "bidding:submission"
-    with transaction.atomic():  # an unknown section is refused before any upload is read
-        _open_section(section_id)
+    # an unknown section is refused before any upload is read (no lock: it is re-read below)
+    if not Section.objects.filter(
+        public_id=section_id, project__status=ProjectStatus.PUBLISHED
+    ).exists():
+        raise NotFound("标段不存在或未发布 (no such published section)", code="section_not_found")
     try:
         verified = verify_upload(actor=actor, upload=upload)
     except DomainError as exc:
@@ -153,16 +171,17 @@ def _submit(actor: Any, section_id: str, upload: Path, replaces: Bid | None) -> 
     size, sha256 = copy_file(upload, stored)
     try:
         with transaction.atomic():
-            section = _open_section(section_id)
-            now = clock.now()  # the deadline is read here, after the upload is complete
+            section = _open_section(section_id)  # under the lock the opening also takes
+            now = clock.now()
             if section.failed_at is not None or section.bid_deadline is None:
                 raise Conflict("该标段不接受投标 (not accepting bids)", code="section_closed")
-            if now >= section.bid_deadline:
+            opened = Opening.objects.filter(section=section).exists()
+            if received >= section.bid_deadline or opened:
                 raise _refuse(actor, "bid_late", f"section:{section_id}", Conflict(
                     "投标截止时间已过，投标文件被拒收（R38）(the bid deadline has passed)",
                     code="bid_late",
                     detail={"deadline": section.bid_deadline.isoformat(),
-                            "received": now.isoformat()},
+                            "received": received.isoformat(), "opening_started": opened},
                 ))  # fmt: skip
             if str(env.manifest.get("section")) != section.code:
                 raise _refuse(actor, "envelope_wrong_section", subject, ValidationFailed(
@@ -188,6 +207,18 @@ def _submit(actor: Any, section_id: str, upload: Path, replaces: Bid | None) -> 
                                    code="bid_not_active")  # fmt: skip
                 current.status, current.withdrawn_at = BidStatus.REPLACED, now
                 current.save(update_fields=["status", "withdrawn_at"])
+            entry = append_event(
+                actor=register.sealed_actor(actor, f"bid:{public_id}"),
+                addr="",  # kept in the sealed identity
+                event_type="bidding.bid_received",
+                subject=f"bid:{public_id}",
+                payload={
+                    "manifest_digest": env.manifest_digest,
+                    "file_sha256": sha256,
+                    "size": size,
+                    "replaces": current.public_id if replaces is not None and current else None,
+                },
+            )
             bid = Bid(
                 public_id=public_id,
                 section_tag=register.section_tag(section.public_id),
@@ -209,26 +240,13 @@ def _submit(actor: Any, section_id: str, upload: Path, replaces: Bid | None) -> 
                 size=size,
                 file_sha256=sha256,
                 manifest_digest=env.manifest_digest,
-                received_at=now,
+                received_at=received,
                 replaces=current if replaces is not None else None,
+                receipt_entry=entry,
+                receipt_seq=entry if ledger_mode() != "deferred" else None,
             )
-            bid.save()
-            bid.receipt_entry = append_event(
-                actor=register.sealed_actor(actor, f"bid:{public_id}"),
-                addr="",  # kept in the sealed identity
-                event_type="bidding.bid_received",
-                subject=f"bid:{public_id}",
-                payload={
-                    "manifest_digest": env.manifest_digest,
-                    "file_sha256": sha256,
-                    "size": size,
-                    "replaces": current.public_id if replaces is not None and current else None,
-                },
-            )
-            if ledger_mode() != "deferred":
-                bid.receipt_seq = bid.receipt_entry
             bid.receipt_signature = signing.sign(canonical_json(receipt_body(bid)))
-            bid.save(update_fields=["receipt_entry", "receipt_seq", "receipt_signature"])
+            bid.save()  # one write; a duplicate envelope id rolls the event back with it
     except IntegrityError:  # the same envelope stored a moment ago by a concurrent retry
         stored.unlink(missing_ok=True)
         earlier = _replayed(env.envelope_id, entity.pk, upload)

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from ggzy.accounts.gate import allowed, require
@@ -65,6 +66,14 @@ def start_opening(*, actor: Any, section: Section) -> Opening:
             "投标截止前不得开标或解密（R38）(no opening before the deadline)",
             code="opening_before_deadline",
             detail={"deadline": section.bid_deadline.isoformat() if section.bid_deadline else None},
+        ))  # fmt: skip
+    settle = timedelta(seconds=settings.GGZY_OPENING_SETTLE_SECONDS)
+    if now < section.bid_deadline + settle:  # uploads completed in time may still be verifying
+        raise _refusal(actor, section, "opening_settling", Conflict(
+            f"投标截止后{settle.seconds}秒内不开标，以完成在途投标文件的验证 (the opening waits "
+            f"{settle.seconds} s after the deadline for bids still being verified)",
+            code="opening_settling",
+            detail={"earliest": (section.bid_deadline + settle).isoformat()},
         ))  # fmt: skip
     if section.project.objections.filter(status=ObjectionStatus.OPEN).exists():
         raise _refusal(actor, section, "procedure_suspended", Conflict(

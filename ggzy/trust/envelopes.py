@@ -5,6 +5,7 @@ committed at submission). The format is ``ggzy_client.envelope``'s — one imple
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import shutil
 from dataclasses import dataclass, replace
@@ -147,6 +148,8 @@ def copy_file(source: Path, target: Path) -> tuple[int, str]:
             h.update(chunk)
             dst.write(chunk)
             size += len(chunk)
+        dst.flush()
+        os.fsync(dst.fileno())  # on disk before the receipt's transaction commits
     return size, h.hexdigest()
 
 

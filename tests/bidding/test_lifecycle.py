@@ -166,3 +166,37 @@ def test_a_retried_upload_gets_the_stored_receipt(published, frozen_clock, tmp_p
     assert second.pk == first.pk and getattr(second, "replayed", False)
     assert Bid.objects.count() == 1
     assert Event.objects.filter(event_type="bidding.bid_received").count() == 1
+
+
+def test_the_deadline_judges_the_uploads_completion_not_its_verification(  # type: ignore[no-untyped-def]
+    published, frozen_clock, settings, tmp_path
+):
+    settings.GGZY_OPENING_SETTLE_SECONDS = 60
+    section = published.section
+    deadline = section.bid_deadline
+    early = deadline - timedelta(seconds=1)
+    paths = [w.sealed(b, section, tmp_path / f"s{n}") for n, b in enumerate(published.bidders)]
+    frozen_clock.set(deadline + timedelta(seconds=2))  # verification ends after the deadline
+    # an upload completed at the deadline is late
+    with pytest.raises(Conflict) as exc:
+        bids.submit_bid(actor=published.bidders[2].user, section_id=section.public_id,
+                        upload=paths[2], received_at=deadline)  # fmt: skip
+    assert exc.value.code == "bid_late"
+    # completed one second before it: in time, whatever the verification took
+    handed = [
+        bids.submit_bid(actor=b.user, section_id=section.public_id, upload=p, received_at=early)
+        for b, p in zip(published.bidders, paths, strict=True)
+    ]
+    assert all(b.received_at == early for b in handed)
+    # the opening waits for verifications in flight
+    with pytest.raises(Conflict) as exc:
+        opening.start_opening(actor=published.operations, section=section)
+    assert exc.value.code == "opening_settling"
+    frozen_clock.set(deadline + timedelta(seconds=60))
+    assert opening.start_opening(actor=published.operations, section=section).bid_count == 3
+    # once it has started, even an upload completed in time but still verifying is refused
+    again = w.sealed(published.bidders[0], section, tmp_path / "again")
+    with pytest.raises(Conflict) as exc:
+        bids.submit_bid(actor=published.bidders[0].user, section_id=section.public_id,
+                        upload=again, received_at=early, replaces=handed[0])  # fmt: skip
+    assert exc.value.code == "bid_late" and exc.value.detail["opening_started"]

@@ -136,6 +136,7 @@ def submit_bid(request: HttpRequest, public_id: str, section_id: str) -> HttpRes
         return section
     if section.project.public_id != public_id:
         return error_page(request, 404, _("标段不存在 (no such section)"))
+    received = clock.now()  # the multipart body was read before the view ran
     form = BidUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["envelope"]
@@ -148,7 +149,7 @@ def submit_bid(request: HttpRequest, public_id: str, section_id: str) -> HttpRes
         path = Path(tmp.name)
         try:
             bid = bidding.submit_bid(actor=request.user, section_id=section.public_id,
-                                     upload=path, replaces=replaces)  # fmt: skip
+                                     upload=path, replaces=replaces, received_at=received)  # fmt: skip
         except DomainError as exc:
             show_refusal(form, exc)
         else:
