@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 PG_URL  ?= postgres://postgres@127.0.0.1:5432/ggzy
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test test-sqlite test-postgres check lint format typecheck openapi bench bench-ledger demo migrate clean
+.PHONY: run test test-sqlite test-postgres check lint format typecheck openapi bench bench-ledger bench-surge bench-opening demo migrate clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -67,6 +67,13 @@ openapi-check: $(STAMP)
 ## make bench: every benchmark; results go to docs/benchmarks.md by hand with the command and date
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+## make bench-surge / bench-opening: the bidding numbers (docs/benchmarks.md §7)
+bench-surge: $(STAMP)
+	$(BIN)/python bench/bid_surge.py
+
+bench-opening: $(STAMP)
+	$(BIN)/python bench/opening.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
