@@ -439,7 +439,10 @@ def child_verify(world_path: str, clients_path: str, out: str) -> None:
         with open(stored, "rb") as fh:
             while chunk := fh.read(1 << 20):
                 h.update(chunk)
-        if h.hexdigest() != bid.file_sha256 or bid.file_sha256 != c["receipt"]["body"]["file_sha256"]:
+        if (
+            h.hexdigest() != bid.file_sha256
+            or bid.file_sha256 != c["receipt"]["body"]["file_sha256"]
+        ):
             problems.append(f"{bid_id}: stored file digest differs")
             continue
         if svc.identity(bid)["entity"] != entity_of[c["i"]]:
@@ -514,7 +517,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             result["trivial_get"] = trivial_get(port)
             t0 = deadline - args.window
             if time.time() > t0 - 1:
-                raise SystemExit(f"setup took too long: surge start passed; raise --lead ({args.lead})")
+                raise SystemExit(
+                    f"setup took too long: surge start passed; raise --lead ({args.lead})"
+                )
             offsets = schedule(args.bidders, args.window, args.arrivals, args.margin, args.seed)
             crash_info: dict[str, Any] = {}
 
@@ -564,7 +569,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             result["latency_receipt_or_recovered"] = latency_stats(
                 clients, ("receipt", "replayed", "recovered"))  # fmt: skip
             result["completed_after_deadline"] = sum(
-                1 for c in clients if c.get("end", 0) > deadline and c["outcome"] == "receipt")
+                1 for c in clients if c.get("end", 0) > deadline and c["outcome"] == "receipt"
+            )
             result["retries"] = {"refused": sum(c["refused"] for c in clients),
                                  "lost": sum(c["lost"] for c in clients),
                                  "attempts": sum(c["attempts"] for c in clients)}  # fmt: skip
@@ -654,9 +660,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="30 bidders over 20 s")
     p.add_argument("--bidders", type=int, default=500)
     p.add_argument("--size-mb", type=float, default=1.0, help="envelope size, MiB")
-    p.add_argument("--window", type=float, default=60.0, help="surge starts this long before the deadline")
+    p.add_argument(
+        "--window", type=float, default=60.0, help="surge starts this long before the deadline"
+    )
     p.add_argument("--arrivals", default="uniform", help="uniform | lastN (all in the last N s)")
-    p.add_argument("--margin", type=float, default=2.0, help="last arrival this long before the deadline")
+    p.add_argument(
+        "--margin", type=float, default=2.0, help="last arrival this long before the deadline"
+    )
     p.add_argument("--workers", type=int, default=4)
     p.add_argument("--chainer", choices=("writers", "process"), default="writers")
     p.add_argument("--cipher", default="aes-256-gcm")
@@ -664,8 +674,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--crash-at", type=float, default=None, help="kill -9 the server at +S s")
     p.add_argument("--down", type=float, default=1.0, help="seconds before the restart")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--recover", choices=("get", "post"), default="get",
-                   help="after a lost answer: look the bid up (GET) or upload the same envelope again")
+    p.add_argument(
+        "--recover",
+        choices=("get", "post"),
+        default="get",
+        help="after a lost answer: look the bid up (GET) or upload the same envelope again",
+    )
     p.add_argument("--verify", nargs=2, help=argparse.SUPPRESS)
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)

@@ -191,8 +191,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{r['opened']}/{args.bids}",
           f"{r['load_avg_before_after'][0]:.2f} → {r['load_avg_before_after'][1]:.2f}"]],
     ))  # fmt: skip
-    print(f"\nstart_opening {r['start_s']:.2f} s, close_opening {r['close_s']:.2f} s; "
-          f"status {r['opening_status']}; setup {setup_s:.0f} s (not timed)\nraw: {path}")
+    print(
+        f"\nstart_opening {r['start_s']:.2f} s, close_opening {r['close_s']:.2f} s; "
+        f"status {r['opening_status']}; setup {setup_s:.0f} s (not timed)\nraw: {path}"
+    )
     return 0
 
 
