@@ -270,13 +270,14 @@ def _replayed(envelope_id: str, entity_id: int, upload: Path) -> Bid | None:
     if earlier is None:
         return None
     same_owner = earlier.owner_tag == register.tag("owner", "bids", entity_id)
-    if not same_owner or _sha256(upload) != earlier.file_sha256:
+    if not same_owner or file_sha256(upload) != earlier.file_sha256:
         raise Conflict("该投标文件已递交 (envelope already submitted)", code="envelope_duplicate")
     earlier.replayed = True  # type: ignore[attr-defined]
     return earlier
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB chunks (stored envelopes, retried uploads)."""
     h = hashlib.sha256()
     with open(path, "rb") as fp:
         while chunk := fp.read(1 << 20):

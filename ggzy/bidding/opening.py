@@ -22,7 +22,7 @@ from django.db import transaction
 
 from ggzy.accounts.gate import allowed, require
 from ggzy.bidding import register
-from ggzy.bidding.bids import bid_path, identity
+from ggzy.bidding.bids import bid_path, file_sha256, identity
 from ggzy.bidding.models import Bid, Deposit, Opening, OpeningObjection
 from ggzy.bidding.states import BidStatus, OpeningStatus
 from ggzy.core import clock
@@ -180,7 +180,7 @@ def submit_key(*, actor: Any, bid: Bid, content_key: bytes) -> Bid:
     stored = bid_path(bid)
     attempt = opened_dir(bid).with_name(f".{bid.public_id}-attempt")
     shutil.rmtree(attempt, ignore_errors=True)
-    if not stored.exists() or _file_sha256(stored) != bid.file_sha256:
+    if not stored.exists() or file_sha256(stored) != bid.file_sha256:
         return _decrypt_failed(actor, section, bid, "storage_damaged")
     try:
         opened = envelope_format.open_envelope(stored, content_key, attempt)
@@ -219,14 +219,6 @@ def submit_key(*, actor: Any, bid: Bid, content_key: bytes) -> Bid:
             },
         )
     return locked
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fp:
-        while chunk := fp.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _bid_form(directory: Path) -> dict[str, Any] | None:
@@ -344,7 +336,7 @@ def close_opening(*, actor: Any, opening: Opening) -> Opening:
                            code="objections_unanswered", detail={"unanswered": unanswered})  # fmt: skip
         for bid in pending:
             stored = bid_path(bid)
-            if not stored.exists() or _file_sha256(stored) != bid.file_sha256:
+            if not stored.exists() or file_sha256(stored) != bid.file_sha256:
                 _decrypt_failed(actor, section, bid, "storage_damaged")  # the platform's side
             else:  # no (good) key in time: the bidder's side (R39)
                 _decrypt_failed(actor, section, bid, "no_key", detail=bid.failure)
