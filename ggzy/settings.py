@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "ggzy.tendering",
     "ggzy.fairness",
     "ggzy.bidding",
+    "ggzy.experts",
     "ggzy.web",
 ]
 

@@ -44,6 +44,7 @@ PUBLIC = frozenset(
         "trust.view_store",
         "catalog.view",
         "tendering.view",
+        "experts.view_taxonomy",
     }
 )
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -87,4 +88,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "bidding.refund": frozenset({Role.CENTER_FINANCE}),
     "bidding.submit": frozenset({Role.BIDDER}),
     "bidding.open": frozenset({Role.CENTER_OPERATIONS}),
+    # the expert pool: experts apply; the center admin keeps the pool and its taxonomy; the
+    # organizing desk rates experts after a session; the expert's own account sees and keeps
+    # their record (object rule)
+    "experts.apply": frozenset({Role.EXPERT}),
+    "experts.self": frozenset(),
+    "experts.view_private": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
+    "experts.manage": frozenset({Role.CENTER_ADMIN}),
+    "experts.taxonomy": frozenset({Role.CENTER_ADMIN}),
+    "experts.rate": frozenset({Role.CENTER_OPERATIONS}),
 }

@@ -1,0 +1,483 @@
+"""Expert-pool writes: applications and their approval (R20), staff entry, status changes
+(suspend, reinstate, retire), profile changes, the availability calendar, declared conflicts
+and ratings. Each write checks the actor's right through the access gate and the status against
+the transition table, writes in one transaction and appends one ledger event on
+``expert:<public_id>``. Ledger payloads name no person: no name, ID number or phone."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from ggzy.accounts.gate import allowed, require
+from ggzy.accounts.models import User
+from ggzy.accounts.roles import Role
+from ggzy.core import clock
+from ggzy.core.errors import Conflict, NotFound, ValidationFailed
+from ggzy.experts import checks
+from ggzy.experts.checks import ExpertData
+from ggzy.experts.models import (
+    DeclaredConflict,
+    Expert,
+    ExpertSpecialty,
+    ExpertStatusChange,
+    Rating,
+    Specialty,
+    Unavailability,
+)
+from ggzy.experts.states import APPLICANT_EDITABLE, ExpertStatus, RaterKind, can_move
+from ggzy.ledger.context import actor_ref
+from ggzy.ledger.services import append_event
+from ggzy.registry.models import Entity
+
+PROFILE_FIELDS = (
+    "name",
+    "phone",
+    "email",
+    "title_level",
+    "title_name",
+    "senior_equivalent",
+    "years_in_field",
+    "employer",
+    "region",
+)
+MAX_UNAVAILABLE_DAYS = 366
+
+
+def _event(actor: Any, expert: Expert, event_type: str, payload: dict[str, Any]) -> None:
+    append_event(
+        actor=actor, event_type=event_type, subject=f"expert:{expert.public_id}", payload=payload
+    )
+
+
+def _summary(expert: Expert, chosen: list[Specialty]) -> dict[str, Any]:
+    """What the ledger says about an expert's record: nothing that names the person."""
+    return {
+        "status": expert.status,
+        "specialties": [s.code for s in chosen],
+        "region": expert.region_id,
+        "title_level": expert.title_level,
+        "years_in_field": expert.years_in_field,
+    }
+
+
+def _reason(reason: str) -> str:
+    out = (reason or "").strip()
+    if not out:
+        raise ValidationFailed("请填写原因 (reason required)", code="reason_required",
+                               detail={"field": "reason"})  # fmt: skip
+    if len(out) > 500:
+        raise ValidationFailed("原因过长 (too long)", code="too_long", detail={"field": "reason"})
+    return out
+
+
+def _locked(expert: Expert) -> Expert:
+    return Expert.objects.select_for_update().get(pk=expert.pk)
+
+
+def _write_specialties(expert: Expert, chosen: list[Specialty]) -> None:
+    expert.specialty_rows.all().delete()
+    ExpertSpecialty.objects.bulk_create(
+        [
+            ExpertSpecialty(
+                expert=expert,
+                specialty=s,
+                is_primary=n == 0,
+                region_id=expert.region_id,
+                status=expert.status,
+                suspended_until=expert.suspended_until,
+            )
+            for n, s in enumerate(chosen)
+        ]
+    )
+
+
+def _sync_draw_rows(expert: Expert) -> None:
+    """The draw table's copies of the expert's region, status and suspension end."""
+    expert.specialty_rows.update(
+        region_id=expert.region_id, status=expert.status, suspended_until=expert.suspended_until
+    )
+
+
+def _history(expert: Expert, actor: Any, before: str, reason: str = "",
+             until: date | None = None) -> None:  # fmt: skip
+    ExpertStatusChange.objects.create(
+        expert=expert,
+        from_status=before,
+        to_status=expert.status,
+        reason=reason,
+        until=until,
+        actor=actor_ref(actor),
+        changed_at=clock.now(),
+    )
+
+
+def _fill(expert: Expert, values: dict[str, Any]) -> None:
+    for key in PROFILE_FIELDS:
+        setattr(expert, key, values[key])
+    expert.primary_specialty = values["specialties"][0]
+
+
+def _taken(resident_id: str, *, exclude: int | None = None) -> None:
+    qs = Expert.objects.filter(resident_id=resident_id)
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude)
+    if qs.exists():
+        raise Conflict("该身份证号码的专家已在库中 (already in the pool)",
+                       code="already_in_pool", detail={"field": "resident_id"})  # fmt: skip
+
+
+# --- applications ------------------------------------------------------------------------------
+
+
+def apply(*, actor: User, data: ExpertData) -> Expert:
+    """An expert applies to join the pool (or changes, re-submits a pending or rejected
+    application). The application waits for the center's approval."""
+    require(actor, "experts.apply")
+    values = checks.clean(data)
+    if actor.resident_id and actor.resident_id != values["resident_id"]:
+        raise ValidationFailed("身份证号码与账户实名信息不一致 (does not match the account)",
+                               code="resident_id_mismatch", detail={"field": "resident_id"})  # fmt: skip
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            expert = Expert.objects.select_for_update().filter(user=actor).first()
+            if expert is not None and expert.status not in APPLICANT_EDITABLE:
+                raise Conflict("您已在专家库中 (already in the pool)", code="already_in_pool")
+            _taken(values["resident_id"], exclude=expert.pk if expert else None)
+            before = expert.status if expert else ""
+            if expert is None:
+                expert = Expert(public_id=secrets.token_hex(16), user=actor)
+            _fill(expert, values)
+            expert.resident_id = values["resident_id"]
+            expert.status, expert.status_reason = ExpertStatus.PENDING, ""
+            expert.applied_at = expert.updated_at = now
+            expert.version = (expert.version or 0) + (1 if before else 0)
+            expert.save()
+            _write_specialties(expert, values["specialties"])
+            if before != ExpertStatus.PENDING:
+                _history(expert, actor, before)
+            _event(actor, expert, "experts.application_submitted",
+                   _summary(expert, values["specialties"]))  # fmt: skip
+    except IntegrityError as exc:
+        raise Conflict("该身份证号码的专家已在库中 (already in the pool)",
+                       code="already_in_pool", detail={"field": "resident_id"}) from exc  # fmt: skip
+    return expert
+
+
+def _expert_user(username: str) -> User | None:
+    if not username:
+        return None
+    user = User.objects.filter(username=username, is_active=True, roles__role=Role.EXPERT).first()
+    if user is None:
+        raise NotFound("用户不存在或不是评标专家账户 (no such expert account)",
+                       code="user_not_found", detail={"field": "username"})  # fmt: skip
+    if Expert.objects.filter(user=user).exists():
+        raise Conflict("该账户已关联专家 (account already linked)", code="user_taken",
+                       detail={"field": "username"})  # fmt: skip
+    return user
+
+
+def register_expert(
+    *, actor: User, data: ExpertData, username: str = "", source: str = "staff",
+    batch: str = "",
+) -> Expert:  # fmt: skip
+    """Center staff enter an expert directly into the pool (R20 checked), optionally linking
+    the expert's account. The import calls it once per row, inside its own transaction."""
+    require(actor, "experts.manage")
+    values = checks.clean(data)
+    checks.eligible(values)
+    user = _expert_user(username)
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            _taken(values["resident_id"])
+            expert = Expert(
+                public_id=secrets.token_hex(16),
+                user=user,
+                resident_id=values["resident_id"],
+                status=ExpertStatus.ACTIVE,
+                applied_at=now,
+                approved_at=now,
+                approved_by=actor_ref(actor),
+                updated_at=now,
+            )
+            _fill(expert, values)
+            expert.save()
+            _write_specialties(expert, values["specialties"])
+            _history(expert, actor, "", reason=source)
+            payload = _summary(expert, values["specialties"]) | {"source": source}
+            if batch:
+                payload["batch"] = batch
+            _event(actor, expert, "experts.expert_registered", payload)
+    except IntegrityError as exc:
+        raise Conflict("该身份证号码的专家已在库中 (already in the pool)",
+                       code="already_in_pool", detail={"field": "resident_id"}) from exc  # fmt: skip
+    return expert
+
+
+def _values_of(expert: Expert) -> dict[str, Any]:
+    chosen = [row.specialty for row in expert.specialty_rows.select_related("specialty")
+              .order_by("-is_primary", "specialty__code")]  # fmt: skip
+    return {
+        "years_in_field": expert.years_in_field,
+        "title_level": expert.title_level,
+        "senior_equivalent": expert.senior_equivalent,
+        "specialties": chosen,
+    }
+
+
+def approve_application(*, actor: User, expert: Expert) -> Expert:
+    """Approve an application into the pool. A works expert must meet R20."""
+    require(actor, "experts.manage")
+    with transaction.atomic():
+        locked = _locked(expert)
+        _check_move(locked, ExpertStatus.ACTIVE, ExpertStatus.PENDING)
+        values = _values_of(locked)
+        checks.eligible(values)
+        locked.status, locked.status_reason = ExpertStatus.ACTIVE, ""
+        locked.approved_at = locked.updated_at = clock.now()
+        locked.approved_by = actor_ref(actor)
+        locked.version += 1
+        locked.save()
+        _sync_draw_rows(locked)
+        _history(locked, actor, ExpertStatus.PENDING)
+        _event(
+            actor, locked, "experts.application_approved", _summary(locked, values["specialties"])
+        )
+    return locked
+
+
+def reject_application(*, actor: User, expert: Expert, reason: str) -> Expert:
+    require(actor, "experts.manage")
+    reason = _reason(reason)
+    with transaction.atomic():
+        locked = _locked(expert)
+        _check_move(locked, ExpertStatus.REJECTED, ExpertStatus.PENDING)
+        return _set_status(locked, actor, ExpertStatus.REJECTED, reason,
+                           "experts.application_rejected")  # fmt: skip
+
+
+# --- status ------------------------------------------------------------------------------------
+
+
+def _check_move(expert: Expert, target: str, source: str | None = None) -> None:
+    if (source is not None and expert.status != source) or not can_move(expert.status, target):
+        raise Conflict(
+            f"专家当前状态（{expert.get_status_display()}）不允许此操作 (not allowed now)",
+            code="bad_expert_state",
+            detail={"status": expert.status, "target": target},
+        )
+
+
+def _set_status(expert: Expert, actor: Any, target: str, reason: str, event_type: str,
+                until: date | None = None) -> Expert:  # fmt: skip
+    before = expert.status
+    expert.status, expert.status_reason, expert.suspended_until = target, reason, until
+    expert.updated_at = clock.now()
+    expert.version += 1
+    expert.save()
+    _sync_draw_rows(expert)
+    _history(expert, actor, before, reason=reason, until=until)
+    payload: dict[str, Any] = {"from": before, "to": target, "reason": reason}
+    if until is not None:
+        payload["until"] = until
+    _event(actor, expert, event_type, payload)
+    return expert
+
+
+def suspend_expert(
+    *, actor: User, expert: Expert, reason: str, until: date | None = None
+) -> Expert:
+    """Suspend an expert from draws, until a date (inclusive) or until reinstated."""
+    require(actor, "experts.manage")
+    reason = _reason(reason)
+    if until is not None and until < clock.today():
+        raise ValidationFailed("暂停截止日期早于今天 (end date in the past)",
+                               code="until_in_past", detail={"field": "until"})  # fmt: skip
+    with transaction.atomic():
+        locked = _locked(expert)
+        _check_move(locked, ExpertStatus.SUSPENDED)
+        return _set_status(locked, actor, ExpertStatus.SUSPENDED, reason, "experts.expert_suspended",
+                           until=until)  # fmt: skip
+
+
+def reinstate_expert(*, actor: User, expert: Expert, reason: str) -> Expert:
+    require(actor, "experts.manage")
+    reason = _reason(reason)
+    with transaction.atomic():
+        locked = _locked(expert)
+        _check_move(locked, ExpertStatus.ACTIVE, ExpertStatus.SUSPENDED)
+        return _set_status(locked, actor, ExpertStatus.ACTIVE, reason, "experts.expert_reinstated")
+
+
+def retire_expert(*, actor: User, expert: Expert, reason: str) -> Expert:
+    """Take an expert out of the pool for good (退出: age, request, dismissal)."""
+    require(actor, "experts.manage")
+    reason = _reason(reason)
+    with transaction.atomic():
+        locked = _locked(expert)
+        _check_move(locked, ExpertStatus.RETIRED)
+        return _set_status(locked, actor, ExpertStatus.RETIRED, reason, "experts.expert_retired")
+
+
+# --- profile changes ---------------------------------------------------------------------------
+
+
+def update_expert(*, actor: User, expert: Expert, changes: dict[str, Any]) -> Expert:
+    """Center staff change an expert's profile (title, years, employer, region, specialties…).
+    An expert in the pool must still meet R20 after the change."""
+    require(actor, "experts.manage")
+    unknown = sorted(
+        set(changes) - set(PROFILE_FIELDS) - {"primary_specialty", "other_specialties"}
+    )
+    if unknown:
+        raise ValidationFailed(f"字段 {unknown[0]} 不可修改", code="field_not_editable",
+                               detail={"field": unknown[0]})  # fmt: skip
+    with transaction.atomic():
+        locked = _locked(expert)
+        if locked.status == ExpertStatus.RETIRED:
+            raise Conflict("专家已退出 (retired)", code="bad_expert_state",
+                           detail={"status": locked.status})  # fmt: skip
+        current = _values_of(locked)
+        merged = ExpertData(
+            **{k: getattr(locked, k) for k in PROFILE_FIELDS if k not in ("employer", "region")},
+            resident_id=locked.resident_id,
+            employer=locked.employer.uscc,
+            region=locked.region_id,
+            primary_specialty=current["specialties"][0].code,
+            other_specialties=[s.code for s in current["specialties"][1:]],
+        )
+        for key, value in changes.items():
+            setattr(merged, key, value)
+        values = checks.clean(merged)
+        if locked.status != ExpertStatus.PENDING:
+            checks.eligible(values)
+        changed = sorted(k for k in PROFILE_FIELDS if getattr(locked, k) != values[k]) + (
+            ["specialties"] if values["specialties"] != current["specialties"] else []
+        )
+        if not changed:
+            return locked
+        _fill(locked, values)
+        locked.version += 1
+        locked.updated_at = clock.now()
+        locked.save()
+        _write_specialties(locked, values["specialties"])
+        _event(actor, locked, "experts.expert_changed",
+               {"version": locked.version, "fields": changed} | _summary(locked, values["specialties"]))  # fmt: skip
+    return locked
+
+
+# --- the expert's own calendar and declarations ------------------------------------------------
+
+
+def _self_or_staff(actor: Any, expert: Expert) -> None:
+    if not allowed(actor, "experts.manage"):
+        require(actor, "experts.self", expert)
+
+
+def add_unavailability(*, actor: User, expert: Expert, start: date, end: date,
+                       reason: str = "") -> Unavailability:  # fmt: skip
+    """Days (start to end, inclusive) the expert cannot be drawn."""
+    _self_or_staff(actor, expert)
+    if end < start:
+        raise ValidationFailed("结束日期早于开始日期 (end before start)", code="bad_period",
+                               detail={"field": "end"})  # fmt: skip
+    if (end - start).days >= MAX_UNAVAILABLE_DAYS:
+        raise ValidationFailed("一次最多登记一年 (at most one year at a time)",
+                               code="period_too_long", detail={"field": "end"})  # fmt: skip
+    if end < clock.today():
+        raise ValidationFailed("不能登记过去的日期 (period in the past)", code="period_in_past",
+                               detail={"field": "end"})  # fmt: skip
+    reason = checks.text("reason", reason, required=False)
+    with transaction.atomic():
+        row = Unavailability.objects.create(
+            expert=expert, start=start, end=end, reason=reason, recorded_at=clock.now()
+        )
+        _event(actor, expert, "experts.unavailability_added",
+               {"period": row.pk, "start": start, "end": end})  # fmt: skip
+    return row
+
+
+def remove_unavailability(*, actor: User, expert: Expert, period_id: int) -> None:
+    _self_or_staff(actor, expert)
+    with transaction.atomic():
+        row = Unavailability.objects.filter(pk=period_id, expert=expert).first()
+        if row is None:
+            raise NotFound("不可参评日期不存在 (no such period)", code="period_not_found")
+        row.delete()
+        _event(actor, expert, "experts.unavailability_removed", {"period": period_id})
+
+
+def declare_conflict(
+    *, actor: User, expert: Expert, entity: Entity, reason: str
+) -> DeclaredConflict:
+    """The expert (or staff for them) declares a conflict of interest with an entity (R21)."""
+    _self_or_staff(actor, expert)
+    reason = checks.text("reason", reason)
+    try:
+        with transaction.atomic():
+            row = DeclaredConflict.objects.create(
+                expert=expert, entity=entity, reason=reason, declared_at=clock.now()
+            )
+            _event(actor, expert, "experts.conflict_declared",
+                   {"conflict": row.pk, "entity": entity.uscc})  # fmt: skip
+    except IntegrityError as exc:
+        raise Conflict("已申报与该主体回避 (already declared)", code="conflict_exists",
+                       detail={"field": "entity"}) from exc  # fmt: skip
+    return row
+
+
+def withdraw_conflict(*, actor: User, expert: Expert, conflict_id: int) -> DeclaredConflict:
+    _self_or_staff(actor, expert)
+    with transaction.atomic():
+        row = (
+            DeclaredConflict.objects.select_for_update()
+            .filter(pk=conflict_id, expert=expert, withdrawn_at__isnull=True)
+            .first()
+        )
+        if row is None:
+            raise NotFound("回避申报不存在 (no such declaration)", code="conflict_not_found")
+        row.withdrawn_at = clock.now()
+        row.save(update_fields=["withdrawn_at"])
+        _event(actor, expert, "experts.conflict_withdrawn", {"conflict": row.pk})
+    return row
+
+
+# --- ratings -----------------------------------------------------------------------------------
+
+
+def record_rating(
+    *, actor: User, expert: Expert, session_ref: str, rater_kind: str, score: int,
+    comment: str = "", misconduct: bool = False,
+) -> Rating:  # fmt: skip
+    """A rating after an evaluation session (the evaluation domain calls it per expert)."""
+    require(actor, "experts.rate")
+    if rater_kind not in RaterKind.values:
+        raise ValidationFailed("评价方无效 (bad rater kind)", code="bad_rater_kind",
+                               detail={"field": "rater_kind"})  # fmt: skip
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise ValidationFailed(
+            "评分应为1–5 (score 1–5)", code="bad_score", detail={"field": "score"}
+        )
+    if expert.status not in (ExpertStatus.ACTIVE, ExpertStatus.SUSPENDED, ExpertStatus.RETIRED):
+        raise Conflict("该专家不在库中 (not in the pool)", code="bad_expert_state",
+                       detail={"status": expert.status})  # fmt: skip
+    session_ref = checks.text("session_ref", session_ref)
+    comment = checks.text("comment", comment, required=False)
+    try:
+        with transaction.atomic():
+            row = Rating.objects.create(
+                expert=expert, session_ref=session_ref[:64], rater_kind=rater_kind, score=score,
+                comment=comment[:1000], misconduct=misconduct, rated_by=actor_ref(actor),
+                rated_at=clock.now(),
+            )  # fmt: skip
+            _event(actor, expert, "experts.expert_rated",
+                   {"session": session_ref, "rater": rater_kind, "score": score,
+                    "misconduct": misconduct})  # fmt: skip
+    except IntegrityError as exc:
+        raise Conflict("该评标活动已评价 (already rated)", code="rating_exists") from exc
+    return row

@@ -1,0 +1,276 @@
+"""Expert-pool services: applications and approval (R20), status changes, the calendar,
+declared conflicts, ratings, the taxonomy — each refusal with its own code and nothing changed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from ggzy.core import clock
+from ggzy.core.errors import Conflict, DomainError, NotAuthenticated, PermissionDenied
+from ggzy.experts import services, taxonomy
+from ggzy.experts.models import Expert, ExpertSpecialty, ExpertStatusChange, Specialty
+from ggzy.experts.rules import works_eligibility
+from ggzy.ledger.models import Event
+from tests.api.support import db_state, event_types_since, last_seq
+from tests.conftest import make_user
+
+
+def _refused(fn, code: str):  # type: ignore[no-untyped-def]
+    seq, experts, rows = last_seq(), Expert.objects.count(), ExpertSpecialty.objects.count()
+    with pytest.raises(DomainError) as info:
+        fn()
+    assert info.value.code == code, info.value.as_dict()
+    assert (last_seq(), Expert.objects.count(), ExpertSpecialty.objects.count()) == (
+        seq, experts, rows,
+    )  # fmt: skip
+    return info.value
+
+
+# --- R20 ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("years", "level", "equivalent", "unmet"),
+    [
+        (8, "associate_senior", "", ()),
+        (30, "senior", "", ()),
+        (7, "senior", "", ("years_in_field",)),
+        (8, "intermediate", "", ("senior_title",)),
+        (8, "intermediate", "注册一级建造师，主持大型项目", ()),
+        (3, "junior", "", ("years_in_field", "senior_title")),
+    ],
+)
+def test_r20_for_works_experts(years, level, equivalent, unmet):  # type: ignore[no-untyped-def]
+    result = works_eligibility(works=True, years_in_field=years, title_level=level,
+                               senior_equivalent=equivalent)  # fmt: skip
+    assert result.unmet == unmet
+
+
+def test_r20_does_not_apply_outside_works():
+    assert works_eligibility(works=False, years_in_field=1, title_level="junior",
+                             senior_equivalent="").ok  # fmt: skip
+
+
+# --- applications -------------------------------------------------------------------------------
+
+
+def test_an_expert_applies_and_staff_approve(xw):  # type: ignore[no-untyped-def]
+    # when the expert applies
+    seq = last_seq()
+    expert = xw.pending()
+    # then the application waits, with its specialties (primary first) in the draw table
+    assert expert.status == "pending" and expert.user == xw.owner
+    assert list(expert.specialty_rows.order_by("-is_primary").values_list(
+        "specialty__code", "is_primary", "status", "region_id")) == [
+        ("A01.01", True, "pending", "320100"), ("A02", False, "pending", "320100")]  # fmt: skip
+    # when staff approve it
+    approved = services.approve_application(actor=xw.staff, expert=expert)
+    # then it is in the pool, the history and the ledger say so
+    assert approved.status == "active" and approved.approved_at == clock.now()
+    assert set(approved.specialty_rows.values_list("status", flat=True)) == {"active"}
+    assert list(approved.status_history.values_list("from_status", "to_status")) == [
+        ("", "pending"), ("pending", "active")]  # fmt: skip
+    assert event_types_since(seq) == [
+        "experts.application_submitted", "experts.application_approved"]  # fmt: skip
+    payloads = "".join(Event.objects.filter(seq__gt=seq).values_list("payload", flat=True))
+    assert expert.resident_id not in payloads and expert.name not in payloads  # no person named
+
+
+def test_approval_refuses_a_works_expert_short_of_r20(xw):  # type: ignore[no-untyped-def]
+    expert = xw.pending(years_in_field=7, title_level="intermediate", title_name="工程师")
+    error = _refused(lambda: services.approve_application(actor=xw.staff, expert=expert),
+                     "expert_ineligible")  # fmt: skip
+    assert error.detail["rule"] == "R20"
+    assert error.detail["unmet"] == ["years_in_field", "senior_title"]
+    expert.refresh_from_db()
+    assert expert.status == "pending"
+
+
+def test_a_goods_expert_is_not_held_to_r20(xw):  # type: ignore[no-untyped-def]
+    expert = xw.pending(years_in_field=3, title_level="intermediate",
+                        primary_specialty="B01", other_specialties=[])  # fmt: skip
+    assert services.approve_application(actor=xw.staff, expert=expert).status == "active"
+
+
+def test_rejected_applicant_may_apply_again(xw):  # type: ignore[no-untyped-def]
+    expert = xw.pending()
+    services.reject_application(actor=xw.staff, expert=expert, reason="职称证书不清晰")
+    again = services.apply(actor=xw.owner, data=xw.data(resident_id=expert.resident_id))
+    assert again.pk == expert.pk and again.status == "pending"
+    assert list(again.status_history.values_list("to_status", flat=True)) == [
+        "pending", "rejected", "pending"]  # fmt: skip
+
+
+def test_apply_refusals(xw, users):  # type: ignore[no-untyped-def]
+    _refused(lambda: services.apply(actor=users["bidder"], data=xw.data()), "forbidden")
+    xw.active()
+    _refused(lambda: services.apply(actor=xw.owner, data=xw.data()), "already_in_pool")
+    other = make_user("expert2", "expert")
+    taken = Expert.objects.get(user=xw.owner).resident_id
+    _refused(
+        lambda: services.apply(actor=other, data=xw.data(resident_id=taken)), "already_in_pool"
+    )
+    other.resident_id = xw.data().resident_id
+    other.save()
+    _refused(lambda: services.apply(actor=other, data=xw.data()), "resident_id_mismatch")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("resident_id", "320102197001010010", "bad_resident_id"),  # check digit wrong
+        ("resident_id", "32010219700101001", "bad_resident_id"),  # 17 characters
+        ("resident_id", "320102197002300011", "bad_resident_id"),  # 30 February
+        ("phone", "call me", "bad_phone"),
+        ("title_level", "特级", "bad_title_level"),
+        ("years_in_field", 71, "bad_years"),
+        ("years_in_field", "八", "bad_years"),
+        ("employer", "91320100MA1X0000XX", "bad_uscc"),
+        ("employer", "91350100M000100Y43", "employer_not_registered"),
+        ("region", "999999", "unknown_region"),
+        ("primary_specialty", "Z99", "unknown_specialty"),
+        ("other_specialties", ["A01.01"], "duplicate_specialty"),
+        ("name", "  ", "required"),
+    ],
+)
+def test_bad_fields_are_refused_with_their_code(xw, field, value, code):  # type: ignore[no-untyped-def]
+    error = _refused(lambda: services.apply(actor=xw.owner, data=xw.data(**{field: value})), code)
+    assert error.detail["field"] == field
+
+
+def test_id_check_digit_x_is_accepted(xw):  # type: ignore[no-untyped-def]
+    from ggzy.core.identifiers import make_resident_id
+
+    number = next(make_resident_id(f"32010219800101{n:03d}") for n in range(1000)
+                  if make_resident_id(f"32010219800101{n:03d}").endswith("X"))  # fmt: skip
+    assert xw.pending(resident_id=number.lower()).resident_id == number
+
+
+# --- staff entry and status ---------------------------------------------------------------------
+
+
+def test_staff_enter_an_expert_directly_with_r20_checked(xw):  # type: ignore[no-untyped-def]
+    expert = services.register_expert(actor=xw.staff, data=xw.data(), username=xw.owner.username)
+    assert expert.status == "active" and expert.user == xw.owner
+    _refused(lambda: services.register_expert(actor=xw.staff, data=xw.data(years_in_field=2)),
+             "expert_ineligible")  # fmt: skip
+    _refused(lambda: services.register_expert(actor=xw.staff, data=xw.data(),
+                                              username="nobody"), "user_not_found")  # fmt: skip
+    _refused(lambda: services.register_expert(actor=xw.owner, data=xw.data()), "forbidden")
+
+
+def test_suspend_reinstate_retire(xw):  # type: ignore[no-untyped-def]
+    expert = xw.active()
+    until = clock.today() + timedelta(days=90)
+    services.suspend_expert(actor=xw.staff, expert=expert, reason="评标中违规", until=until)
+    expert.refresh_from_db()
+    assert (expert.status, expert.suspended_until) == ("suspended", until)
+    assert set(expert.specialty_rows.values_list("status", "suspended_until")) == {
+        ("suspended", until)}  # fmt: skip
+    _refused(lambda: services.suspend_expert(actor=xw.staff, expert=expert, reason="x"),
+             "bad_expert_state")  # fmt: skip
+    services.reinstate_expert(actor=xw.staff, expert=expert, reason="整改完成")
+    services.retire_expert(actor=xw.staff, expert=expert, reason="年龄")
+    _refused(lambda: services.reinstate_expert(actor=xw.staff, expert=expert, reason="x"),
+             "bad_expert_state")  # fmt: skip
+    change = ExpertStatusChange.objects.filter(expert=expert, to_status="suspended").get()
+    assert (change.reason, change.until, change.actor) == (
+        "评标中违规",
+        until,
+        f"user:{xw.staff.pk}",
+    )
+    assert list(expert.status_history.values_list("to_status", flat=True)) == [
+        "pending", "active", "suspended", "active", "retired"]  # fmt: skip
+
+
+def test_status_refusals(xw, users):  # type: ignore[no-untyped-def]
+    expert = xw.active()
+    _refused(lambda: services.suspend_expert(actor=xw.staff, expert=expert, reason=" "),
+             "reason_required")  # fmt: skip
+    _refused(lambda: services.suspend_expert(actor=xw.staff, expert=expert, reason="x",
+             until=clock.today() - timedelta(days=1)), "until_in_past")  # fmt: skip
+    _refused(lambda: services.suspend_expert(actor=users["regulator"], expert=expert, reason="x"),
+             "forbidden")  # fmt: skip
+    with pytest.raises(NotAuthenticated):
+        services.retire_expert(actor=None, expert=expert, reason="x")  # type: ignore[arg-type]
+    _refused(lambda: services.approve_application(actor=xw.staff, expert=expert),
+             "bad_expert_state")  # fmt: skip
+
+
+def test_staff_update_keeps_r20_and_the_draw_table(xw):  # type: ignore[no-untyped-def]
+    expert = xw.active()
+    services.update_expert(actor=xw.staff, expert=expert,
+                           changes={"region": "320000", "other_specialties": []})  # fmt: skip
+    assert list(expert.specialty_rows.values_list("specialty__code", "region_id")) == [
+        ("A01.01", "320000")]  # fmt: skip
+    _refused(lambda: services.update_expert(actor=xw.staff, expert=expert,
+                                            changes={"years_in_field": 5}), "expert_ineligible")  # fmt: skip
+    _refused(lambda: services.update_expert(actor=xw.staff, expert=expert,
+                                            changes={"resident_id": "x"}), "field_not_editable")  # fmt: skip
+
+
+# --- calendar, conflicts, ratings ---------------------------------------------------------------
+
+
+def test_the_expert_keeps_their_own_calendar_and_conflicts(xw, users):  # type: ignore[no-untyped-def]
+    expert = xw.active()
+    today = clock.today()
+    period = services.add_unavailability(actor=xw.owner, expert=expert, start=today,
+                                         end=today + timedelta(days=2), reason="出差")  # fmt: skip
+    conflict = services.declare_conflict(actor=xw.owner, expert=expert, entity=xw.employer,
+                                         reason="配偶任职")  # fmt: skip
+    _refused(lambda: services.declare_conflict(actor=xw.owner, expert=expert, entity=xw.employer,
+                                               reason="again"), "conflict_exists")  # fmt: skip
+    _refused(lambda: services.add_unavailability(actor=users["bidder"], expert=expert, start=today,
+                                                 end=today), "forbidden")  # fmt: skip
+    _refused(lambda: services.add_unavailability(actor=xw.owner, expert=expert, start=today,
+                                                 end=today - timedelta(days=1)), "bad_period")  # fmt: skip
+    _refused(lambda: services.add_unavailability(actor=xw.owner, expert=expert, start=today,
+                                                 end=today + timedelta(days=400)), "period_too_long")  # fmt: skip
+    services.withdraw_conflict(actor=xw.owner, expert=expert, conflict_id=conflict.pk)
+    services.remove_unavailability(actor=xw.owner, expert=expert, period_id=period.pk)
+    _refused(lambda: services.remove_unavailability(actor=xw.owner, expert=expert,
+                                                    period_id=period.pk), "period_not_found")  # fmt: skip
+
+
+def test_ratings(xw, users):  # type: ignore[no-untyped-def]
+    expert = xw.active()
+    ops = users["center_operations"]
+    services.record_rating(actor=ops, expert=expert, session_ref="S-1", rater_kind="center",
+                           score=2, comment="迟到", misconduct=True)  # fmt: skip
+    _refused(lambda: services.record_rating(actor=ops, expert=expert, session_ref="S-1",
+                                            rater_kind="center", score=3), "rating_exists")  # fmt: skip
+    _refused(lambda: services.record_rating(actor=ops, expert=expert, session_ref="S-2",
+                                            rater_kind="center", score=6), "bad_score")  # fmt: skip
+    _refused(lambda: services.record_rating(actor=xw.owner, expert=expert, session_ref="S-2",
+                                            rater_kind="center", score=3), "forbidden")  # fmt: skip
+    assert list(expert.ratings.values_list("score", "misconduct")) == [(2, True)]
+
+
+# --- taxonomy -----------------------------------------------------------------------------------
+
+
+def test_taxonomy_is_hierarchical_and_versioned(xw, users):  # type: ignore[no-untyped-def]
+    child = taxonomy.create_specialty(actor=xw.staff, code="a01.03", name="装饰装修")
+    assert (child.code, child.parent.code, child.is_works) == ("A01.03", "A01", True)
+    _refused(lambda: taxonomy.create_specialty(actor=xw.staff, code="C01", name="x"),
+             "parent_not_found")  # fmt: skip
+    _refused(lambda: taxonomy.create_specialty(actor=xw.staff, code="A01", name="x"),
+             "specialty_exists")  # fmt: skip
+    _refused(lambda: taxonomy.create_specialty(actor=xw.staff, code="A-1", name="x"),
+             "bad_specialty_code")  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        taxonomy.create_specialty(actor=users["center_operations"], code="A09", name="x")
+    before = db_state()
+    with pytest.raises(Conflict):
+        taxonomy.update_specialty(actor=xw.staff, specialty=Specialty.objects.get(code="A01"),
+                                  active=False)  # fmt: skip
+    assert db_state() == before
+    updated = taxonomy.update_specialty(actor=xw.staff, specialty=child, name="装饰装修工程",
+                                        active=False)  # fmt: skip
+    assert updated.version == 2
+    assert updated.versions.get(version=2).changes == {
+        "name": ["装饰装修", "装饰装修工程"], "active": [True, False]}  # fmt: skip
+    _refused(lambda: xw.pending(primary_specialty="A01.03"), "specialty_inactive")

@@ -1,0 +1,95 @@
+"""A small expert-pool world for the expert tests and the API matrices: a taxonomy (works and
+goods), an employer entity, center staff, an expert account — and fresh experts in any state,
+made through the services."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from ggzy.accounts.models import User
+from ggzy.core import clock
+from ggzy.core.identifiers import make_resident_id
+from ggzy.experts import services, taxonomy
+from ggzy.experts.checks import ExpertData
+from ggzy.experts.models import DeclaredConflict, Expert, Unavailability
+from ggzy.registry.models import Entity
+
+TAXONOMY = [
+    ("A", "工程类", True),
+    ("A01", "房屋建筑工程", None),
+    ("A01.01", "土建", None),
+    ("A01.02", "给排水及安装", None),
+    ("A02", "市政工程", None),
+    ("B", "货物类", False),
+    ("B01", "信息化设备", None),
+]
+_numbers = itertools.count(1)
+
+
+def resident_id(n: int) -> str:
+    """A valid resident ID numbered ``n`` (distinct within any 30 000 consecutive n)."""
+    return make_resident_id(f"320102{1960 + n % 30}0101{n // 30 % 1000:03d}"[:17])
+
+
+def next_id() -> str:
+    return resident_id(next(_numbers) + 40_000)
+
+
+def install_taxonomy(actor: Any) -> None:
+    for code, name, works in TAXONOMY:
+        taxonomy.create_specialty(actor=actor, code=code, name=name, is_works=works)
+
+
+def expert_data(entity: Entity, **overrides: Any) -> ExpertData:
+    values: dict[str, Any] = {
+        "name": "王专家",
+        "resident_id": next_id(),
+        "phone": "13900000001",
+        "title_level": "associate_senior",
+        "title_name": "高级工程师",
+        "years_in_field": 12,
+        "employer": entity.uscc,
+        "region": "320100",
+        "primary_specialty": "A01.01",
+        "other_specialties": ["A02"],
+    }
+    values.update(overrides)
+    return ExpertData(**values)
+
+
+@dataclass
+class ExpertWorld:
+    staff: User  # center admin: keeps the pool and the taxonomy
+    owner: User  # an expert account: the experts this world makes are theirs unless told
+    employer: Entity
+    made: list[Expert] = field(default_factory=list)
+
+    def data(self, **overrides: Any) -> ExpertData:
+        return expert_data(self.employer, **overrides)
+
+    def pending(self, owner: User | None = None, **overrides: Any) -> Expert:
+        """An application of ``owner`` (default: the world's expert account)."""
+        return services.apply(actor=owner or self.owner, data=self.data(**overrides))
+
+    def active(self, *, owned: bool = True, **overrides: Any) -> Expert:
+        if owned and not Expert.objects.filter(user=self.owner).exists():
+            return services.approve_application(actor=self.staff, expert=self.pending(**overrides))
+        return services.register_expert(actor=self.staff, data=self.data(**overrides))
+
+    def suspended(self, **overrides: Any) -> Expert:
+        expert = self.active(**overrides)
+        return services.suspend_expert(actor=self.staff, expert=expert, reason="多次迟到")
+
+    def period(self) -> Unavailability:
+        today = clock.today()
+        return services.add_unavailability(
+            actor=self.staff, expert=self.active(), start=today + timedelta(days=3),
+            end=today + timedelta(days=5), reason="出差",
+        )  # fmt: skip
+
+    def conflict(self, entity: Entity | None = None) -> DeclaredConflict:
+        return services.declare_conflict(actor=self.staff, expert=self.active(),
+                                         entity=entity or self.employer, reason="原单位")  # fmt: skip
