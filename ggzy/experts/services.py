@@ -168,7 +168,8 @@ def apply(*, actor: User, data: ExpertData) -> Expert:
     return expert
 
 
-def _expert_user(username: str) -> User | None:
+def expert_account(username: str) -> User | None:
+    """The expert account named (not linked to an expert yet), or none for no name."""
     if not username:
         return None
     user = User.objects.filter(username=username, is_active=True, roles__role=Role.EXPERT).first()
@@ -190,7 +191,7 @@ def register_expert(
     require(actor, "experts.manage")
     values = checks.clean(data)
     checks.eligible(values)
-    user = _expert_user(username)
+    user = expert_account(username)
     now = clock.now()
     try:
         with transaction.atomic():
