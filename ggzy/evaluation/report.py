@@ -15,7 +15,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from ggzy.core.money import format_yuan
-from ggzy.evaluation.prices import BenchmarkPrice
+from ggzy.evaluation.prices import POINT, BenchmarkPrice
 from ggzy.evaluation.scheme import ScoringScheme
 from ggzy.evaluation.scoring import ABNORMALLY_LOW, TIE_DRAWN, BidResult, ScoringResult
 
@@ -30,7 +30,14 @@ FLAG_LABELS = {ABNORMALLY_LOW: _("报价异常低，须书面说明"), TIE_DRAWN
 
 
 def _d(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
+    """Fixed point, at least two places, no other trailing zeros: 48, 48.0 → "48.00"."""
+    if value is None:
+        return None
+    canonical = value.normalize()
+    exponent = canonical.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        canonical = canonical.quantize(POINT)
+    return format(canonical, "f")
 
 
 def build_report(result: ScoringResult) -> dict[str, Any]:

@@ -6,7 +6,7 @@ The steps, in order:
    criterion's range or off its step, a missing score or verdict) — one ``ScoringError`` each.
 2. Pass/fail review: a bid fails a pass/fail criterion unless a majority of the committee finds
    it passed (87号令 Art 61; with an even committee a split counts as not passed). A failed bid
-   joins the bids the input already marked invalid.
+   joins the bids the input already marked invalid; scores given for it are not used.
 3. Prices of the valid bids only (invalid bids count in no baseline): evaluated price, then the
    method's price points (:mod:`ggzy.evaluation.prices`).
 4. Every technical or commercial criterion: the arithmetic mean of *all* committee members'

@@ -62,13 +62,13 @@ def test_bytes_are_canonical_json() -> None:
     c = data["bids"][0]
     assert (c["bid_id"], c["price_points"], c["total"], c["rank"]) == ("C", "22.50", "88.40", 1)
     assert c["criteria"][0]["experts"] == {
-        "E1": "48",
-        "E2": "47",
-        "E3": "49",
-        "E4": "48",
-        "E5": "47.5",
+        "E1": "48.00",
+        "E2": "47.00",
+        "E3": "49.00",
+        "E4": "48.00",
+        "E5": "47.50",
     }
-    assert data["scheme"]["criteria"][0]["weight"] == "30"
+    assert data["scheme"]["criteria"][0]["weight"] == "30.00"
     assert data["bids"][-1]["invalid_reason"] == "未按招标文件规定提交投标保证金"
     assert data["candidates"] == ["C", "B", "A"]
 
@@ -78,6 +78,14 @@ def test_any_change_changes_the_bytes() -> None:
     changed = list(SCORES)
     changed[0] = ExpertScore("E1", "A", "tech", D("40.5"))
     assert hashlib.sha256(_bytes(scores=tuple(changed))).hexdigest() != first
+
+
+def test_numerically_equal_scores_print_alike() -> None:
+    respelled = tuple(
+        ExpertScore(s.expert_id, s.bid_id, s.criterion_id, s.points.quantize(D("0.001")))
+        for s in SCORES
+    )
+    assert _bytes(scores=respelled) == _bytes()
 
 
 def test_canonical_json_of_plain_data() -> None:
@@ -105,7 +113,7 @@ def test_markdown_rendering_in_chinese() -> None:
     assert "| 1 | 投标人C | ¥1,200,000.00 | ¥1,200,000.00 | 22.50 | 88.40 |  |" in text
     assert "## 中标候选人\n\n1. 投标人C\n2. 投标人B\n3. 投标人A" in text
     assert "- 投标人D：未按招标文件规定提交投标保证金" in text
-    assert "| 技术方案 | 48 / 47 / 49 / 48 / 47.5 | 47.90 | 47.90 |" in text
+    assert "| 技术方案 | 48.00 / 47.00 / 49.00 / 48.00 / 47.50 | 47.90 | 47.90 |" in text
     assert "评标基准价（最低有效评审价）：¥900,000.00" in text
 
 
