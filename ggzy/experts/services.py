@@ -16,7 +16,7 @@ from ggzy.accounts.gate import allowed, require
 from ggzy.accounts.models import User
 from ggzy.accounts.roles import Role
 from ggzy.core import clock
-from ggzy.core.errors import Conflict, NotFound, ValidationFailed
+from ggzy.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ggzy.experts import checks
 from ggzy.experts.checks import ExpertData
 from ggzy.experts.models import (
@@ -76,6 +76,13 @@ def _reason(reason: str) -> str:
 
 def _locked(expert: Expert) -> Expert:
     return Expert.objects.select_for_update().get(pk=expert.pk)
+
+
+def _manage(actor: Any, expert: Expert) -> None:
+    """Center staff keep the pool, but never decide on their own record."""
+    require(actor, "experts.manage")
+    if expert.user_id is not None and expert.user_id == getattr(actor, "pk", None):
+        raise PermissionDenied("不能办理本人的专家记录 (not on your own record)", code="own_record")
 
 
 def _write_specialties(expert: Expert, chosen: list[Specialty]) -> None:
@@ -233,7 +240,7 @@ def _values_of(expert: Expert) -> dict[str, Any]:
 
 def approve_application(*, actor: User, expert: Expert) -> Expert:
     """Approve an application into the pool. A works expert must meet R20."""
-    require(actor, "experts.manage")
+    _manage(actor, expert)
     with transaction.atomic():
         locked = _locked(expert)
         _check_move(locked, ExpertStatus.ACTIVE, ExpertStatus.PENDING)
@@ -253,7 +260,7 @@ def approve_application(*, actor: User, expert: Expert) -> Expert:
 
 
 def reject_application(*, actor: User, expert: Expert, reason: str) -> Expert:
-    require(actor, "experts.manage")
+    _manage(actor, expert)
     reason = _reason(reason)
     with transaction.atomic():
         locked = _locked(expert)
@@ -294,7 +301,7 @@ def suspend_expert(
     *, actor: User, expert: Expert, reason: str, until: date | None = None
 ) -> Expert:
     """Suspend an expert from draws, until a date (inclusive) or until reinstated."""
-    require(actor, "experts.manage")
+    _manage(actor, expert)
     reason = _reason(reason)
     if until is not None and until < clock.today():
         raise ValidationFailed("暂停截止日期早于今天 (end date in the past)",
@@ -307,7 +314,7 @@ def suspend_expert(
 
 
 def reinstate_expert(*, actor: User, expert: Expert, reason: str) -> Expert:
-    require(actor, "experts.manage")
+    _manage(actor, expert)
     reason = _reason(reason)
     with transaction.atomic():
         locked = _locked(expert)
@@ -317,7 +324,7 @@ def reinstate_expert(*, actor: User, expert: Expert, reason: str) -> Expert:
 
 def retire_expert(*, actor: User, expert: Expert, reason: str) -> Expert:
     """Take an expert out of the pool for good (退出: age, request, dismissal)."""
-    require(actor, "experts.manage")
+    _manage(actor, expert)
     reason = _reason(reason)
     with transaction.atomic():
         locked = _locked(expert)
@@ -331,7 +338,7 @@ def retire_expert(*, actor: User, expert: Expert, reason: str) -> Expert:
 def update_expert(*, actor: User, expert: Expert, changes: dict[str, Any]) -> Expert:
     """Center staff change an expert's profile (title, years, employer, region, specialties…).
     An expert in the pool must still meet R20 after the change."""
-    require(actor, "experts.manage")
+    _manage(actor, expert)
     unknown = sorted(
         set(changes) - set(PROFILE_FIELDS) - {"primary_specialty", "other_specialties"}
     )

@@ -16,6 +16,16 @@ from ggzy.accounts.models import ApiToken, User, UserRole
 from ggzy.bidding.models import BankNotification, Bid, Deposit, Opening, OpeningObjection
 from ggzy.catalog.models import Category, Ruleset
 from ggzy.core.models import CalendarDay
+from ggzy.experts.models import (
+    DeclaredConflict,
+    Expert,
+    ExpertSpecialty,
+    ExpertStatusChange,
+    Rating,
+    Specialty,
+    SpecialtyVersion,
+    Unavailability,
+)
 from ggzy.fairness.models import FairnessRule, Finding, Review
 from ggzy.ledger.models import Event
 from ggzy.registry import services as registry
@@ -98,6 +108,14 @@ GUARDED_MODELS: tuple[type[models.Model], ...] = (
     Bid,
     Opening,
     OpeningObjection,
+    Specialty,
+    SpecialtyVersion,
+    Expert,
+    ExpertSpecialty,
+    ExpertStatusChange,
+    Unavailability,
+    DeclaredConflict,
+    Rating,
 )
 # Bookkeeping that legitimately moves on a refused request (sign-in counters, token last use).
 _VOLATILE_COLUMNS = {"last_login", "failed_logins", "locked_until", "last_used_at"}

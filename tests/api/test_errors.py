@@ -19,6 +19,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from ggzy.api import api as ninja_api
+from ggzy.experts.excel import XLSX_TYPE
 from ggzy.ledger.models import TreeHead
 from tests.api import tender_world
 from tests.api import trust_world as tw
@@ -34,6 +35,7 @@ from tests.api.support import (
     last_seq,
 )
 from tests.conftest import PASSWORD
+from tests.experts import world as expert_world
 
 SCHEMA = ninja_api.get_openapi_schema()
 MAX_BODY = 1024 * 1024
@@ -95,6 +97,11 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "deposit_id": lambda w: str(w.tender.deposit().pk),
     "finding_id": lambda w: w.tender.finding().public_id,
     "objection_id": lambda w: str(w.tender.opening_objection().pk),
+    # the expert pool: an active expert of another expert account (omni keeps the pool)
+    "expert_id": lambda w: expert_world.for_world(w).active().public_id,
+    "specialty_code": lambda w: (expert_world.for_world(w), "A01.01")[1],
+    "period_id": lambda w: str(expert_world.for_world(w).period().pk),
+    "conflict_id": lambda w: str(expert_world.for_world(w).conflict().pk),
 }
 
 NO_SUCH_PUBLIC_ID = "0" * 32  # the shape of a signing request's / envelope's id, naming none
@@ -140,6 +147,13 @@ BAD_PATH_VALUES: dict[str, list[tuple[str, int, str]]] = {
     "deposit_id": _int_not_found("deposit_not_found"),
     "finding_id": _not_found("finding_not_found"),
     "objection_id": _int_not_found("objection_not_found"),
+    "expert_id": _not_found("expert_not_found"),
+    "specialty_code": [
+        ("Z99", 404, "specialty_not_found"),
+        ("no-such-thing", 404, "specialty_not_found"),
+    ],
+    "period_id": _int_not_found("period_not_found"),
+    "conflict_id": _int_not_found("conflict_not_found"),
 }
 # ``public_id`` names a different kind of object under these paths.
 BAD_PUBLIC_IDS: dict[str, list[tuple[str, int, str]]] = {
@@ -170,6 +184,7 @@ RAW_UPLOADS: dict[str, tuple[str, Callable[[World], Any]]] = {
         lambda w: Path(settings.GGZY_DOCUMENT_DIR),
     ),
     "POST /api/v1/bidding/bank-notices/import": ("GGZY_BANK_CSV_MAX_BYTES", lambda w: None),
+    "POST /api/v1/experts/import": ("GGZY_EXPERT_IMPORT_MAX_BYTES", lambda w: None),
 }
 
 _STATIC_BODIES: dict[str, Any] = {
@@ -195,6 +210,15 @@ _STATIC_BODIES: dict[str, Any] = {
     "POST /api/v1/trust/cas/{code}/status": {"status": "suspended", "reason": "例行检查"},
     "POST /api/v1/trust/challenges": {"purpose": "login"},
     "PUT /api/v1/catalog/{category}/procedures": {"procedures": ["open_tender"]},
+    "PATCH /api/v1/experts/specialties/{specialty_code}": {"name": "土建工程"},
+    "PATCH /api/v1/experts/{expert_id}": {"years_in_field": 15},
+    "POST /api/v1/experts/{expert_id}/suspend": {"reason": "评标中违规"},
+    "POST /api/v1/experts/{expert_id}/retire": {"reason": "本人申请退出"},
+    "POST /api/v1/experts/{expert_id}/ratings": {
+        "session_ref": "S-1",
+        "rater_kind": "center",
+        "score": 4,
+    },
 }
 
 # Bodies that consume something (a challenge nonce, an unbound certificate, an envelope id) or
@@ -219,6 +243,21 @@ _BUILT_BODIES: dict[str, Callable[[World], Any]] = {
     "POST /api/v1/trust/envelopes/{envelope_id}/open": lambda w: tw.open_body(
         w.envelope.content_key
     ),
+    "POST /api/v1/experts/specialties": lambda w: (
+        expert_world.for_world(w) and {"code": "A09", "name": "水利工程"}
+    ),
+    "POST /api/v1/experts/applications": lambda w: expert_world.body(
+        expert_world.for_world(w).data()
+    ),
+    "POST /api/v1/experts": lambda w: expert_world.body(expert_world.for_world(w).data()),
+    "POST /api/v1/experts/{expert_id}/unavailability": lambda w: {
+        "start": str(w.clock.moment.date() + timedelta(days=1)),
+        "end": str(w.clock.moment.date() + timedelta(days=2)),
+    },
+    "POST /api/v1/experts/{expert_id}/conflicts": lambda w: {
+        "entity": w.entity.uscc,
+        "reason": "配偶任职",
+    },
 }
 
 
@@ -377,6 +416,40 @@ PREPARED: dict[str, Callable[[World], Prepared]] = {
         {"objection_id": str(w.tender.opening_objection().pk)},
         {"answer": "开标时间符合招标文件"},
     ),
+}
+
+
+EXPERTS = "/api/v1/experts"
+
+
+def _expert(state: str, body: Any = None) -> Any:
+    def build(w: World) -> Prepared:
+        return {"expert_id": getattr(expert_world.for_world(w), state)().public_id}, body
+
+    return build
+
+
+def _expert_period(w: World) -> Prepared:
+    period = expert_world.for_world(w).period()
+    return {"expert_id": period.expert.public_id, "period_id": str(period.pk)}, None
+
+
+def _expert_conflict(w: World) -> Prepared:
+    conflict = expert_world.for_world(w).conflict()
+    return {"expert_id": conflict.expert.public_id, "conflict_id": str(conflict.pk)}, None
+
+
+PREPARED |= {
+    f"GET {EXPERTS}/me": lambda w: (expert_world.for_world(w).pending(owner=w.omni) and {}, None),
+    f"POST {EXPERTS}/import": lambda w: (
+        {},
+        Raw(expert_world.xlsx_file(expert_world.for_world(w)), XLSX_TYPE),
+    ),
+    f"POST {EXPERTS}/{{expert_id}}/approve": _expert("pending"),
+    f"POST {EXPERTS}/{{expert_id}}/reject": _expert("pending", {"reason": "职称证书不清晰"}),
+    f"POST {EXPERTS}/{{expert_id}}/reinstate": _expert("suspended", {"reason": "整改完成"}),
+    f"DELETE {EXPERTS}/{{expert_id}}/unavailability/{{period_id}}": _expert_period,
+    f"DELETE {EXPERTS}/{{expert_id}}/conflicts/{{conflict_id}}": _expert_conflict,
 }
 
 

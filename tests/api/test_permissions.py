@@ -19,6 +19,7 @@ from ggzy.accounts.roles import Role
 from ggzy.accounts.services import issue_token
 from ggzy.api import api as ninja_api
 from ggzy.core.identifiers import make_resident_id
+from ggzy.experts.excel import XLSX_TYPE
 from ggzy.ledger.models import Event
 from ggzy.registry.models import Entity, EntityStatus
 from ggzy.registry.services import add_member, set_entity_status
@@ -39,6 +40,7 @@ from tests.api.support import (
     register,
 )
 from tests.conftest import PASSWORD, make_user
+from tests.experts import world as expert_world
 from tests.trust import pki
 
 ANONYMOUS = "anonymous"
@@ -775,6 +777,182 @@ TENDER_RULES: dict[str, WriteRule] = {
     ),
 }
 WRITE_RULES |= TENDER_RULES
+
+# --- the expert pool -----------------------------------------------------------------------------
+
+EXPERTS = "/api/v1/experts"
+EXPERT = frozenset({"expert"})  # the record's own account
+POOL_KEEPER = CENTER_ADMIN
+# who may see an expert's record: center and supervision staff, and the expert themself; to
+# everyone else it does not exist
+EXPERT_STRANGERS = SIGNED_IN - PROJECT_STAFF - EXPERT
+
+
+def _expert_call(state: str, suffix: str = "", body: Any = None) -> Any:
+    """A FRESH expert in ``state`` (pending / active / suspended), the ``expert`` user's."""
+
+    def build(c: Cast, actor: str) -> tuple[str, Any]:
+        expert = getattr(expert_world.for_cast(c), state)()
+        return f"{EXPERTS}/{expert.public_id}{suffix}", (body(c, actor) if callable(body) else body)
+
+    return build
+
+
+def _period_request(c: Cast, actor: str) -> tuple[str, Any]:
+    period = expert_world.for_cast(c).period()
+    return f"{EXPERTS}/{period.expert.public_id}/unavailability/{period.pk}", None
+
+
+def _conflict_request(c: Cast, actor: str) -> tuple[str, Any]:
+    conflict = expert_world.for_cast(c).conflict()
+    return f"{EXPERTS}/{conflict.expert.public_id}/conflicts/{conflict.pk}", None
+
+
+def _days_body(c: Cast, actor: str) -> dict[str, Any]:
+    today = c.clock.moment.date()
+    return {"start": str(today + timedelta(days=1)), "end": str(today + timedelta(days=2))}
+
+
+EXPERT_RULES: dict[str, WriteRule] = {
+    f"POST {EXPERTS}/specialties": WriteRule(
+        POOL_KEEPER,
+        201,
+        ("experts.specialty_created",),
+        lambda c, a: (
+            expert_world.for_cast(c) and f"{EXPERTS}/specialties",
+            {"code": "A09", "name": "水利工程"},
+        ),
+    ),
+    f"PATCH {EXPERTS}/specialties/{{specialty_code}}": WriteRule(
+        POOL_KEEPER,
+        200,
+        ("experts.specialty_changed",),
+        lambda c, a: (
+            expert_world.for_cast(c) and f"{EXPERTS}/specialties/A01.01",
+            {"name": "土建工程"},
+        ),
+    ),
+    # an expert applies for themself; nobody applies for them
+    f"POST {EXPERTS}/applications": WriteRule(
+        EXPERT,
+        201,
+        ("experts.application_submitted",),
+        lambda c, a: (
+            f"{EXPERTS}/applications",
+            expert_world.body(expert_world.for_cast(c).data()),
+        ),
+    ),
+    f"POST {EXPERTS}": WriteRule(
+        POOL_KEEPER,
+        201,
+        ("experts.expert_registered",),
+        lambda c, a: (EXPERTS, expert_world.body(expert_world.for_cast(c).data())),
+    ),
+    f"POST {EXPERTS}/import": WriteRule(
+        POOL_KEEPER,
+        200,
+        ("experts.expert_registered",),
+        lambda c, a: (
+            f"{EXPERTS}/import",
+            Raw(expert_world.xlsx_file(expert_world.for_cast(c)), XLSX_TYPE),
+        ),
+    ),
+    f"PATCH {EXPERTS}/{{expert_id}}": WriteRule(
+        POOL_KEEPER,
+        200,
+        ("experts.expert_changed",),
+        _expert_call("active", body={"years_in_field": 15}),
+        hidden=EXPERT_STRANGERS,
+        not_found="expert_not_found",
+    ),
+    f"POST {EXPERTS}/{{expert_id}}/approve": WriteRule(
+        POOL_KEEPER,
+        200,
+        ("experts.application_approved",),
+        _expert_call("pending", "/approve"),
+        hidden=EXPERT_STRANGERS,
+        not_found="expert_not_found",
+    ),
+    f"POST {EXPERTS}/{{expert_id}}/reject": WriteRule(
+        POOL_KEEPER,
+        200,
+        ("experts.application_rejected",),
+        _expert_call("pending", "/reject", {"reason": "职称证书不清晰"}),
+        hidden=EXPERT_STRANGERS,
+        not_found="expert_not_found",
+    ),
+    f"POST {EXPERTS}/{{expert_id}}/suspend": WriteRule(
+        POOL_KEEPER,
+        200,
+        ("experts.expert_suspended",),
+        _expert_call("active", "/suspend", {"reason": "评标中违规"}),
+        hidden=EXPERT_STRANGERS,
+        not_found="expert_not_found",
+    ),
+    f"POST {EXPERTS}/{{expert_id}}/reinstate": WriteRule(
+        POOL_KEEPER,
+        200,
+        ("experts.expert_reinstated",),
+        _expert_call("suspended", "/reinstate", {"reason": "整改完成"}),
+        hidden=EXPERT_STRANGERS,
+        not_found="expert_not_found",
+    ),
+    f"POST {EXPERTS}/{{expert_id}}/retire": WriteRule(
+        POOL_KEEPER,
+        200,
+        ("experts.expert_retired",),
+        _expert_call("active", "/retire", {"reason": "本人申请退出"}),
+        hidden=EXPERT_STRANGERS,
+        not_found="expert_not_found",
+    ),
+    # the expert keeps their own calendar and conflicts; the pool keeper may too
+    f"POST {EXPERTS}/{{expert_id}}/unavailability": WriteRule(
+        EXPERT | POOL_KEEPER,
+        201,
+        ("experts.unavailability_added",),
+        _expert_call("active", "/unavailability", _days_body),
+        hidden=EXPERT_STRANGERS,
+        not_found="expert_not_found",
+    ),
+    f"DELETE {EXPERTS}/{{expert_id}}/unavailability/{{period_id}}": WriteRule(
+        EXPERT | POOL_KEEPER,
+        200,
+        ("experts.unavailability_removed",),
+        _period_request,
+        hidden=EXPERT_STRANGERS,
+        not_found="expert_not_found",
+    ),
+    f"POST {EXPERTS}/{{expert_id}}/conflicts": WriteRule(
+        EXPERT | POOL_KEEPER,
+        201,
+        ("experts.conflict_declared",),
+        _expert_call(
+            "active", "/conflicts", lambda c, a: {"entity": c.entity.uscc, "reason": "配偶任职"}
+        ),
+        hidden=EXPERT_STRANGERS,
+        not_found="expert_not_found",
+    ),
+    f"DELETE {EXPERTS}/{{expert_id}}/conflicts/{{conflict_id}}": WriteRule(
+        EXPERT | POOL_KEEPER,
+        200,
+        ("experts.conflict_withdrawn",),
+        _conflict_request,
+        hidden=EXPERT_STRANGERS,
+        not_found="expert_not_found",
+    ),
+    # the organizing desk rates after a session
+    f"POST {EXPERTS}/{{expert_id}}/ratings": WriteRule(
+        OPERATIONS,
+        201,
+        ("experts.expert_rated",),
+        _expert_call(
+            "active", "/ratings", {"session_ref": "S-1", "rater_kind": "center", "score": 4}
+        ),
+        hidden=EXPERT_STRANGERS,
+        not_found="expert_not_found",
+    ),
+}
+WRITE_RULES |= EXPERT_RULES
 ENTITY_SCOPED = [key for key in WRITE_RULES if key.split(" ")[1].startswith("/api/v1/entities/")]
 
 

@@ -93,3 +93,40 @@ class ExpertWorld:
     def conflict(self, entity: Entity | None = None) -> DeclaredConflict:
         return services.declare_conflict(actor=self.staff, expert=self.active(),
                                          entity=entity or self.employer, reason="原单位")  # fmt: skip
+
+
+def for_cast(cast: Any) -> ExpertWorld:
+    """The expert world of the permission matrix's cast, made on first use: center admin keeps
+    the pool; the experts it makes are the ``expert`` role user's; the cast's entity employs."""
+    if "_expert_world" not in cast.__dict__:
+        install_taxonomy(cast.users["center_admin"])
+        cast.__dict__["_expert_world"] = ExpertWorld(
+            staff=cast.users["center_admin"], owner=cast.users["expert"], employer=cast.entity
+        )
+    return cast.__dict__["_expert_world"]  # type: ignore[no-any-return]
+
+
+def for_world(world: Any) -> ExpertWorld:
+    """The same for the error matrix's world: omni (every role) keeps the pool; the experts are
+    another expert account's, so omni never acts on its own record."""
+    if "_expert_world" not in world.__dict__:
+        from tests.conftest import make_user
+
+        install_taxonomy(world.omni)
+        world.__dict__["_expert_world"] = ExpertWorld(
+            staff=world.omni, owner=make_user("xw_expert", "expert"), employer=world.entity
+        )
+    return world.__dict__["_expert_world"]  # type: ignore[no-any-return]
+
+
+def body(data: ExpertData, **extra: Any) -> dict[str, Any]:
+    """An ``ExpertData`` as the API takes it."""
+    from dataclasses import asdict
+
+    return asdict(data) | extra
+
+
+def xlsx_file(world: ExpertWorld) -> bytes:
+    from tests.experts import xlsx
+
+    return xlsx.workbook([xlsx.row(world.employer.uscc)])
