@@ -3,6 +3,7 @@ from django.urls import path
 from ggzy.web.views import accounts, catalog, entities, ledger, portal, trust
 from ggzy.web.views import bidding as bidding_pages
 from ggzy.web.views import deposits as deposit_pages
+from ggzy.web.views import experts as expert_pages
 from ggzy.web.views import fairness as fairness_pages
 from ggzy.web.views import tendering as tendering_pages
 
@@ -172,5 +173,36 @@ urlpatterns = [
         "workspace/deposits/<int:deposit_id>/guarantee/",
         deposit_pages.submit_guarantee,
         name="deposit_guarantee",
+    ),
+    # the expert pool: the expert's own record, the center's queue, pool, import and export
+    path("experts/me/", expert_pages.my_record, name="expert_me"),
+    path("experts/me/apply/", expert_pages.apply, name="expert_apply"),
+    path("experts/me/unavailability/", expert_pages.add_period, name="expert_period_add"),
+    path(
+        "experts/me/unavailability/<int:period_id>/remove/",
+        expert_pages.remove_period,
+        name="expert_period_remove",
+    ),
+    path("experts/me/conflicts/", expert_pages.declare_conflict, name="expert_conflict_add"),
+    path(
+        "experts/me/conflicts/<int:conflict_id>/withdraw/",
+        expert_pages.withdraw_conflict,
+        name="expert_conflict_withdraw",
+    ),
+    path("staff/experts/", expert_pages.pool, name="expert_pool"),
+    path("staff/experts/queue/", expert_pages.queue, name="expert_queue"),
+    path("staff/experts/import/", expert_pages.import_page, name="expert_import"),
+    path(
+        "staff/experts/import/report.xlsx", expert_pages.import_report, name="expert_import_report"
+    ),
+    path("staff/experts/export.xlsx", expert_pages.export, name="expert_export"),
+    path("staff/experts/template.xlsx", expert_pages.template, name="expert_template"),
+    path("staff/experts/<str:public_id>/", expert_pages.record, name="expert_record"),
+    path("staff/experts/<str:public_id>/approve/", expert_pages.approve, name="expert_approve"),
+    path("staff/experts/<str:public_id>/reject/", expert_pages.reject, name="expert_reject"),
+    path(
+        "staff/experts/<str:public_id>/<str:action>/",
+        expert_pages.change_status,
+        name="expert_status",
     ),
 ]
