@@ -38,6 +38,7 @@ class Command(BaseCommand):
         self.stdout.write(f"trading catalog: {installed or 'already'} categories installed")
         self._demo_pki()
         self._demo_tender()
+        self._demo_experts()
 
     def _demo_pki(self) -> None:
         from django.conf import settings
@@ -64,3 +65,13 @@ class Command(BaseCommand):
         self.stdout.write(f"demo tenders {state}:")
         for name, public_id in tender.projects:
             self.stdout.write(f"  {name}  /projects/{public_id}/")
+
+    def _demo_experts(self) -> None:
+        from ggzy.experts.demo import load_demo_experts
+
+        pool = load_demo_experts()
+        state = "created" if pool.created else "already present"
+        self.stdout.write(
+            f"expert pool {state}: {pool.specialties} specialties, {pool.experts} experts"
+            " (zhuanjia in the pool; zhuanjia02, zhuanjia03 waiting for approval)"
+        )
