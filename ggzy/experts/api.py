@@ -22,16 +22,16 @@ from ggzy.experts.schemas import (
     ConflictIn,
     ConflictOut,
     ExpertEntryIn,
+    ExpertImportOut,
     ExpertIn,
     ExpertOut,
     ExpertPatch,
-    ImportOut,
+    ExpertReasonIn,
     PeriodIn,
     PeriodOut,
     PoolOut,
     RatingIn,
     RatingOut,
-    ReasonIn,
     SpecialtyIn,
     SpecialtyOut,
     SpecialtyPatch,
@@ -199,7 +199,7 @@ def enter(request: HttpRequest, payload: ExpertEntryIn) -> Any:
     return Status(201, _fresh(expert))
 
 
-@router.post("/import", response={200: ImportOut, **ERRORS})
+@router.post("/import", response={200: ExpertImportOut, **ERRORS})
 def import_pool(request: HttpRequest) -> Any:
     """An .xlsx file as the raw body (the format of ``GET /export``; docs/domains/experts.md).
     All rows or none: any bad row refuses the file with ``import_rows_invalid`` and a report of
@@ -250,7 +250,7 @@ def approve(request: HttpRequest, expert_id: str) -> Any:
 
 
 @router.post("/{expert_id}/reject", response={200: ExpertOut, **ERRORS})
-def reject(request: HttpRequest, expert_id: str, payload: ReasonIn) -> Any:
+def reject(request: HttpRequest, expert_id: str, payload: ExpertReasonIn) -> Any:
     expert = services.reject_application(
         actor=request.auth,
         expert=_expert(request, expert_id),
@@ -269,7 +269,7 @@ def suspend(request: HttpRequest, expert_id: str, payload: SuspendIn) -> Any:
 
 
 @router.post("/{expert_id}/reinstate", response={200: ExpertOut, **ERRORS})
-def reinstate(request: HttpRequest, expert_id: str, payload: ReasonIn) -> Any:
+def reinstate(request: HttpRequest, expert_id: str, payload: ExpertReasonIn) -> Any:
     expert = services.reinstate_expert(
         actor=request.auth,
         expert=_expert(request, expert_id),
@@ -279,7 +279,7 @@ def reinstate(request: HttpRequest, expert_id: str, payload: ReasonIn) -> Any:
 
 
 @router.post("/{expert_id}/retire", response={200: ExpertOut, **ERRORS})
-def retire(request: HttpRequest, expert_id: str, payload: ReasonIn) -> Any:
+def retire(request: HttpRequest, expert_id: str, payload: ExpertReasonIn) -> Any:
     expert = services.retire_expert(
         actor=request.auth,
         expert=_expert(request, expert_id),

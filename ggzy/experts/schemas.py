@@ -69,7 +69,7 @@ class ExpertPatch(StrictSchema):
     other_specialties: list[str] | None = Field(None, max_length=9)
 
 
-class ReasonIn(StrictSchema):
+class ExpertReasonIn(StrictSchema):
     reason: str = REASON
 
 
@@ -172,7 +172,7 @@ class PoolOut(StrictSchema):
     items: list[ExpertBriefOut]
 
 
-class ImportOut(StrictSchema):
+class ExpertImportOut(StrictSchema):
     rows: int
     batch: str
     experts: list[str]
