@@ -95,12 +95,56 @@ class ExpertWorld:
                                          entity=entity or self.employer, reason="原单位")  # fmt: skip
 
 
+class MatrixExpertWorld(ExpertWorld):
+    """For the permission matrix, which may walk every refused actor in one world: a refusal
+    changes nothing, so each caller gets the same record while it is still in the state asked
+    for — and the first record made is the expert account's, so "expert" always sees its own."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cache: dict[str, Any] = {}
+
+    def _reuse(self, key: str, make: Any, still: Any) -> Any:
+        row = self.cache.get(key)
+        if row is not None:
+            try:
+                row.refresh_from_db()
+            except type(row).DoesNotExist:
+                row = None
+        if row is None or not still(row):
+            row = self.cache[key] = make()
+        return row
+
+    def pending(self, owner: User | None = None, **overrides: Any) -> Expert:
+        if owner is not None or overrides:
+            return super().pending(owner, **overrides)
+        return self._reuse("pending", super().pending, lambda e: e.status == "pending")  # type: ignore[no-any-return]
+
+    def active(self, *, owned: bool = True, **overrides: Any) -> Expert:
+        if not owned or overrides:
+            return super().active(owned=owned, **overrides)
+        return self._reuse("active", super().active, lambda e: e.status == "active")  # type: ignore[no-any-return]
+
+    def suspended(self, **overrides: Any) -> Expert:
+        if overrides:
+            return super().suspended(**overrides)
+        return self._reuse("suspended", super().suspended, lambda e: e.status == "suspended")  # type: ignore[no-any-return]
+
+    def period(self) -> Unavailability:
+        return self._reuse("period", super().period, lambda p: True)  # type: ignore[no-any-return]
+
+    def conflict(self, entity: Entity | None = None) -> DeclaredConflict:
+        if entity is not None:
+            return super().conflict(entity)
+        return self._reuse("conflict", super().conflict, lambda c: c.withdrawn_at is None)  # type: ignore[no-any-return]
+
+
 def for_cast(cast: Any) -> ExpertWorld:
     """The expert world of the permission matrix's cast, made on first use: center admin keeps
     the pool; the experts it makes are the ``expert`` role user's; the cast's entity employs."""
     if "_expert_world" not in cast.__dict__:
         install_taxonomy(cast.users["center_admin"])
-        cast.__dict__["_expert_world"] = ExpertWorld(
+        cast.__dict__["_expert_world"] = MatrixExpertWorld(
             staff=cast.users["center_admin"], owner=cast.users["expert"], employer=cast.entity
         )
     return cast.__dict__["_expert_world"]  # type: ignore[no-any-return]
