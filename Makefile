@@ -4,6 +4,8 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PG_URL  ?= postgres://postgres@127.0.0.1:5432/ggzy
+# pytest-xdist workers (each gets its own test database); 0 runs in one process
+TEST_WORKERS ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test test-sqlite test-postgres check lint format typecheck openapi bench bench-ledger bench-surge bench-opening demo migrate clean
@@ -35,11 +37,11 @@ test: $(STAMP)
 
 test-sqlite: $(STAMP)
 	@echo "=== test suite on SQLite ==="
-	env -u DATABASE_URL $(BIN)/pytest
+	env -u DATABASE_URL $(BIN)/pytest -n $(TEST_WORKERS)
 
 test-postgres: $(STAMP)
 	@echo "=== test suite on PostgreSQL ==="
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n $(TEST_WORKERS)
 
 ## make check: lint, format, types, Django checks, migrations, OpenAPI diff, tests
 check: $(STAMP) lint typecheck openapi-check

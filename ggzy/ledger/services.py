@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from ggzy.ledger import signing
 from ggzy.ledger.append import (
@@ -119,33 +119,73 @@ def _materialise_range(h: Any, m: int, n: int) -> None:
     MerkleNode.objects.bulk_create(new_nodes, batch_size=2000, ignore_conflicts=True)
 
 
-def sign_tree_head(*, min_size: int = 0) -> TreeHead | None:
-    """Sign a head over the whole committed ledger unless the latest signed head is current."""
-    from ggzy.ledger.proofs import tree_root
+PG_HEAD_LOCK = 0x6767_7A79_7374_6868  # "ggzysthh": the advisory lock of the tree-head signer
 
+
+def sign_tree_head(*, min_size: int = 0) -> TreeHead | None:
+    """A signed head: with ``min_size``, the latest one if it has at least that many leaves;
+    without, one over the whole committed ledger. Signs a new head (over the whole ledger) only
+    when the latest does not do.
+
+    Signing is coalesced like the chainer (``append.chain_pending``): whoever holds the signer's
+    lock materialises the nodes and signs a head over everything chained when it looked, in one
+    transaction; callers that find the lock taken wait for that signer (a shared lock: all
+    waiters wake together) and usually find its head covers them. Under a deadline surge the
+    platform signs one head per wave of concurrent receipts, not one per bid.
+    """
     if ledger_mode() == "deferred" and PendingEvent.objects.exists():
         chain_pending()
-    size = current_size()
-    latest: TreeHead | None = TreeHead.objects.order_by("-size").first()
-    if size == 0:
-        return None
-    if latest is not None and latest.size >= max(size, min_size):
-        return latest
-    alg = ledger_alg()
-    root = tree_root(size).hex()  # materialises the nodes it needs
-    body = tree_head_message(size=size, root=root, alg=alg, time_us=time_us())
-    try:
-        with transaction.atomic():
-            return TreeHead.objects.create(
-                size=size,
-                root=root,
-                alg=alg,
-                time_us=body["time_us"],
-                key_id=signing.key_id(),
-                signature=signing.sign(canonical_json(body)),
+    while True:
+        size = current_size()
+        if size == 0:
+            return None
+        latest: TreeHead | None = TreeHead.objects.order_by("-size").first()
+        if _covers(latest, size, min_size):
+            return latest
+        signed = _sign_locked(min_size)
+        if signed is not None:
+            return signed
+        with connection.cursor() as cur:  # PostgreSQL only: another process is signing
+            cur.execute(
+                "SELECT pg_advisory_lock_shared(%s), pg_advisory_unlock_shared(%s)",
+                [PG_HEAD_LOCK, PG_HEAD_LOCK],
             )
-    except IntegrityError:  # signed concurrently by another process
-        return TreeHead.objects.get(size=size)
+
+
+def _covers(head: TreeHead | None, size: int, min_size: int) -> bool:
+    return head is not None and head.size >= (min_size or size)
+
+
+def _sign_locked(min_size: int) -> TreeHead | None:
+    """Under the signer's lock: the latest head if it now covers ``min_size`` and the ledger,
+    else a new head over the current ledger. ``None`` when another process holds the lock."""
+    from ggzy.ledger.proofs import tree_root
+
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [PG_HEAD_LOCK])
+                if not cur.fetchone()[0]:
+                    return None
+        size = current_size()
+        latest: TreeHead | None = TreeHead.objects.order_by("-size").first()
+        if _covers(latest, size, min_size):
+            return latest  # signed while this caller waited for the lock
+        alg = ledger_alg()
+        root = tree_root(size).hex()  # materialises the nodes it needs, in this transaction
+        body = tree_head_message(size=size, root=root, alg=alg, time_us=time_us())
+        try:
+            with transaction.atomic():
+                return TreeHead.objects.create(
+                    size=size,
+                    root=root,
+                    alg=alg,
+                    time_us=body["time_us"],
+                    key_id=signing.key_id(),
+                    signature=signing.sign(canonical_json(body)),
+                )
+        except IntegrityError:  # SQLite: signed concurrently by another process
+            return TreeHead.objects.get(size=size)
 
 
 def tree_head_message(*, size: int, root: str, alg: str, time_us: int) -> dict[str, Any]:

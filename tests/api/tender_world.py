@@ -236,11 +236,17 @@ class TenderWorld:
                                      entity=self.bidder.entity, method=method)  # fmt: skip
 
     def refund_due(self) -> Deposit:
-        """A paid deposit whose bid was withdrawn: due for refund."""
+        """A paid deposit whose bid was withdrawn: due for refund (the same one on every call:
+        refused attempts leave it due)."""
+        due = getattr(self, "_refund_due", None)
+        if due is not None:
+            due.refresh_from_db()
+            return due
         deposit = self.deposit()
         deposits.record_bank_notice(actor=deposits.BANK, **self.notice(deposit))
-        return deposits.schedule_refund(deposit=deposit, trigger="withdrawn",
-                                        at=self.clock.moment)  # fmt: skip
+        self._refund_due = deposits.schedule_refund(deposit=deposit, trigger="withdrawn",
+                                                    at=self.clock.moment)  # fmt: skip
+        return self._refund_due
 
     def notice(self, deposit: Deposit, reference: str = "BANK-0001") -> dict[str, Any]:
         return {

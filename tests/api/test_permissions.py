@@ -986,9 +986,28 @@ def _assert_refused(
         assert_error(response, 403, forbidden)
 
 
+REFUSED = "refused"  # every actor the rule refuses, one after another, in one test
 MATRIX = [
-    pytest.param(key, actor, id=f"{key} - {actor}") for key in WRITE_RULES for actor in ACTORS
+    pytest.param(key, actor, id=f"{key} - {actor}")
+    for key, rule in WRITE_RULES.items()
+    for actor in [*(a for a in ACTORS if a in rule.allowed), REFUSED]
 ]
+
+
+def _refused_actors(rule: WriteRule) -> list[str]:
+    return [a for a in ACTORS if a not in rule.allowed]
+
+
+def _each_refused(rule: WriteRule, check: Callable[[str], None]) -> None:
+    """Run ``check`` for every refused actor. A refusal changes nothing (that is what is checked),
+    so one world serves them all; every failure is reported, not just the first."""
+    failures = []
+    for actor in _refused_actors(rule):
+        try:
+            check(actor)
+        except AssertionError as exc:
+            failures.append(f"{actor}: {exc}")
+    assert not failures, "\n".join(failures)
 
 
 @pytest.mark.parametrize(("key", "actor"), MATRIX)
@@ -996,17 +1015,12 @@ def test_write_permission_matrix(cast: Cast, key: str, actor: str) -> None:
     # given the cast, an active entity and a snapshot of everything
     rule = WRITE_RULES[key]
     http = api_client()
-    request = rule.request(cast, actor)  # what the call needs is set up before the snapshot
-    before, seq = db_state(), last_seq()
-    # when the actor calls the endpoint
-    response = _call(http, cast, key, actor, request)
-    # then it succeeds with exactly its ledger events, or is refused and nothing changed
-    if actor in rule.allowed:
-        assert response.status_code == rule.status, response.content[:500]
-        assert event_types_since(seq) == list(rule.events)
-        if rule.events:
-            assert db_state() != before
-    else:
+
+    def refused(actor: str) -> None:
+        request = rule.request(cast, actor)  # what the call needs is set up before the snapshot
+        before, seq = db_state(), last_seq()
+        # when a refused actor calls the endpoint / then it is refused and nothing changed
+        response = _call(http, cast, key, actor, request)
         _assert_refused(
             response,
             actor,
@@ -1020,9 +1034,23 @@ def test_write_permission_matrix(cast: Cast, key: str, actor: str) -> None:
         )
         assert db_state(upto_seq=seq) == before
 
+    if actor == REFUSED:
+        _each_refused(rule, refused)
+        return
+    request = rule.request(cast, actor)
+    before, seq = db_state(), last_seq()
+    # when an allowed actor calls the endpoint / then it succeeds with exactly its ledger events
+    response = _call(http, cast, key, actor, request)
+    assert response.status_code == rule.status, response.content[:500]
+    assert event_types_since(seq) == list(rule.events)
+    if rule.events:
+        assert db_state() != before
+
 
 SUSPENDED_MATRIX = [
-    pytest.param(key, actor, id=f"{key} - {actor}") for key in ENTITY_SCOPED for actor in ACTORS
+    pytest.param(key, actor, id=f"{key} - {actor}")
+    for key in ENTITY_SCOPED
+    for actor in [*(a for a in ACTORS if a in WRITE_RULES[key].allowed), REFUSED]
 ]
 
 
@@ -1035,18 +1063,25 @@ def test_suspended_entity_is_not_found_for_who_may_not_see_it(
         actor=cast.users["regulator"], entity=cast.entity, status="suspended", reason="行政处罚"
     )
     rule = WRITE_RULES[key]
-    request = rule.request(cast, actor)
-    before, seq = db_state(), last_seq()
-    # when the actor calls an entity endpoint
-    response = _call(api_client(), cast, key, actor, request)
-    # then those who cannot see suspended entities get 404, as if it did not exist
-    if actor in rule.allowed:
-        assert response.status_code == rule.status, response.content[:500]
-        assert event_types_since(seq) == list(rule.events)
-    else:
+
+    def refused(actor: str) -> None:
+        request = rule.request(cast, actor)
+        before = db_state()
+        # when a refused actor calls an entity endpoint / then those who cannot see suspended
+        # entities get 404, as if it did not exist
+        response = _call(api_client(), cast, key, actor, request)
         hidden = actor not in PRIVATE_READERS
         _assert_refused(response, actor, not_found="entity_not_found" if hidden else "")
         assert db_state() == before
+
+    if actor == REFUSED:
+        _each_refused(rule, refused)
+        return
+    request = rule.request(cast, actor)
+    seq = last_seq()
+    response = _call(api_client(), cast, key, actor, request)
+    assert response.status_code == rule.status, response.content[:500]
+    assert event_types_since(seq) == list(rule.events)
 
 
 def test_revoking_another_users_token_is_not_found(cast: Cast) -> None:
