@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "ggzy.fairness",
     "ggzy.bidding",
     "ggzy.experts",
+    "ggzy.evaluation",
     "ggzy.web",
 ]
 

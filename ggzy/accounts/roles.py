@@ -97,4 +97,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "experts.manage": frozenset({Role.CENTER_ADMIN}),
     "experts.taxonomy": frozenset({Role.CENTER_ADMIN}),
     "experts.rate": frozenset({Role.CENTER_OPERATIONS}),
+    # evaluation: the organizing desk creates and runs sessions; committee members review,
+    # score and sign on their own session (object rule); the center and supervision watch
+    "evaluation.run": frozenset({Role.CENTER_OPERATIONS}),
+    "evaluation.view": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
+    "evaluation.score": frozenset(),
 }
