@@ -566,6 +566,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             result["outcomes"] = outcomes
             result["errors_sample"] = [c.get("error") for c in clients if c.get("error")][:5]
             result["latency_receipt"] = latency_stats(clients, ("receipt",))
+            # (arrival offset s, seconds to the answer) per upload, for the timeline of the tail
+            result["timeline"] = [
+                [round(c["start"] - t0, 3), round(c["end"] - c["start"], 4)]
+                for c in clients
+                if "end" in c and "start" in c
+            ]
             result["latency_receipt_or_recovered"] = latency_stats(
                 clients, ("receipt", "replayed", "recovered"))  # fmt: skip
             result["completed_after_deadline"] = sum(

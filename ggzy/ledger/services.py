@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 
 from ggzy.ledger import signing
 from ggzy.ledger.append import (
@@ -97,6 +98,21 @@ def _materialise_range(h: Any, m: int, n: int) -> None:
     )
     current = [leaf_hash(h, bytes.fromhex(x)) for x in rows]
     new_nodes: list[MerkleNode] = []
+    # the left siblings already stored (one per level where the new nodes start at an odd
+    # index), fetched in one query rather than one per level
+    lefts = [(lvl, (m >> lvl) - 1) for lvl in range(1, n.bit_length() + 1)
+             if (n >> lvl) > (m >> lvl) and (m >> lvl) & 1]  # fmt: skip
+    stored: dict[tuple[int, int], bytes] = {}
+    if lefts:
+        query = Q()
+        for lvl, index in lefts:
+            query |= Q(level=lvl, index=index)
+        stored = {
+            (lvl, index): bytes(x)
+            for lvl, index, x in MerkleNode.objects.filter(query).values_list(
+                "level", "index", "hash"
+            )
+        }
     level = 1
     while True:
         lo, hi = m >> level, n >> level
@@ -107,12 +123,7 @@ def _materialise_range(h: Any, m: int, n: int) -> None:
         ]
         new_nodes.extend(MerkleNode(level=level, index=lo + i, hash=x) for i, x in enumerate(made))
         if lo & 1:
-            prev = (
-                MerkleNode.objects.filter(level=level, index=lo - 1)
-                .values_list("hash", flat=True)
-                .get()
-            )
-            made.insert(0, bytes(prev))
+            made.insert(0, stored[(level, lo - 1)])
         start = lo & ~1
         current = made
         level += 1
