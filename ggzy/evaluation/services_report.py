@@ -143,6 +143,7 @@ def sign_report(
 ) -> ReportSignature:
     """A member signs the report bytes with their person certificate."""
     member = require_member(actor, session)
+    session = EvaluationSession.objects.get(pk=session.pk)
     expect(session, SessionStatus.REPORT)
     data = bytes(session.report or b"")
     digests = _digest_of(sigfile, data)

@@ -96,6 +96,7 @@ def _scoring_open(actor: Any, session: EvaluationSession) -> None:
 def submit_scores(*, actor: User, session: EvaluationSession, entries: Sequence[ScoreEntry]) -> int:
     """A member's scores (new or revised while scoring is open), all or nothing."""
     member = require_member(actor, session, "evaluation.score_refused")
+    session = EvaluationSession.objects.get(pk=session.pk)
     _scoring_open(actor, session)
     if not entries or len(entries) > MAX_BATCH:
         raise ValidationFailed("评分条数无效 (give 1 to 20000 scores)", code="no_scores")

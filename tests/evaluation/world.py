@@ -24,7 +24,7 @@ from ggzy.core.identifiers import IdentifierError, make_resident_id, validate_us
 from ggzy.evaluation import services, services_report, services_scoring
 from ggzy.evaluation.models import EvaluationSession
 from ggzy.experts import services as expert_services
-from ggzy.experts.models import Expert
+from ggzy.experts.models import Expert, Specialty
 from ggzy.registry.models import Entity
 from ggzy.tendering.models import Section
 from ggzy.trust.issuing import Issued
@@ -97,9 +97,11 @@ def make_bidders(n: int) -> bw.World:
 
 
 def make_experts(world: EvalWorld, count: int = 5) -> list[Member]:
-    ew.install_taxonomy(world.pool_keeper)
+    if not Specialty.objects.exists():
+        ew.install_taxonomy(world.pool_keeper)
     pool = ew.ExpertWorld(staff=world.pool_keeper, owner=world.pool_keeper, employer=world.employer)
-    for k in range(count):
+    start = len(world.members)
+    for k in range(start, start + count):
         rid = person_id()
         user = create_user(actor="system:test", username=f"expert{k + 1}", password=PASSWORD,
                            roles=[Role.EXPERT], display_name=f"专家{k + 1}", resident_id=rid,

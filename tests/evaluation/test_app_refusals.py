@@ -1,0 +1,375 @@
+"""Every refusal of the evaluation services, each with its own code, and nothing changed by it;
+R48 related bidders; blind sheets; R23 extensions; viewing spans; abnormally low prices."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from ggzy.accounts.roles import Role
+from ggzy.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
+from ggzy.evaluation import selectors, services, services_report, services_scoring
+from ggzy.evaluation.models import EvaluationSession, Score, ViewingSpan
+from ggzy.evaluation.services_scoring import ScoreEntry
+from ggzy.evaluation.states import LowPriceOutcome, SessionStatus
+from ggzy.experts import services as expert_services
+from ggzy.ledger.models import Event
+from ggzy.registry.services import update_entity
+from tests.conftest import make_user
+from tests.evaluation import world as w
+
+PRICES = ["9000000.00", "9500000.00", "9300000.00"]
+TECH = {"c2": "25", "c3": "8"}
+
+
+@pytest.fixture
+def world(db, region, frozen_clock):  # type: ignore[no-untyped-def]
+    return w.make_world(frozen_clock)
+
+
+def _code(exc: pytest.ExceptionInfo[DomainError]) -> str:
+    return exc.value.code
+
+
+def _scoring(world) -> EvaluationSession:  # type: ignore[no-untyped-def]
+    w.open_section(world, PRICES)
+    session = w.seated(world)
+    services.start_review(actor=world.staff, session=session)
+    w.confirm_all(world, session)
+    services.start_scoring(actor=world.staff, session=session)
+    session.refresh_from_db()
+    return session
+
+
+def _events() -> int:
+    return Event.objects.count()
+
+
+# --- the session and the committee ---------------------------------------------------------------
+
+
+def test_no_session_before_the_opening_record_is_signed(world):  # type: ignore[no-untyped-def]
+    with pytest.raises(Conflict) as exc:
+        services.create_session(actor=world.staff, section=world.section)
+    assert _code(exc) == "opening_not_found"
+    w.open_section(world, PRICES)
+    with pytest.raises(PermissionDenied):
+        services.create_session(actor=world.bidding.bidders[0].user, section=world.section)
+    services.create_session(actor=world.staff, section=world.section)
+    with pytest.raises(Conflict) as exc:
+        services.create_session(actor=world.staff, section=world.section)
+    assert _code(exc) == "session_exists"
+    assert EvaluationSession.objects.count() == 1
+
+
+def test_a_tampered_opening_record_is_not_signed(world):  # type: ignore[no-untyped-def]
+    opening = w.open_section(world, PRICES)
+    record = dict(opening.record)
+    record["bids"] = [dict(record["bids"][0], price="1.00"), *record["bids"][1:]]
+    type(opening).objects.filter(pk=opening.pk).update(record=record)
+    with pytest.raises(Conflict) as exc:
+        services.create_session(actor=world.staff, section=world.section)
+    assert _code(exc) == "opening_not_signed"
+
+
+def test_committee_size_odd_and_two_thirds_experts(world):  # type: ignore[no-untyped-def]
+    w.open_section(world, PRICES)
+    session = services.create_session(actor=world.staff, section=world.section)
+    experts = [m.expert for m in world.members]
+    with pytest.raises(ValidationFailed) as exc:
+        services.form_committee(actor=world.staff, session=session, experts=experts[:4],
+                                chair=experts[0])  # fmt: skip
+    assert _code(exc) == "committee_too_small"
+    assert set(exc.value.detail["violations"]) == {"committee_too_small", "committee_even"}
+    # tenderer representatives count toward the size, not toward the two thirds (R17)
+    rep1 = world.bidding.tenderer
+    rep2 = make_user("tenderer_rep2", Role.TENDERER)
+    from ggzy.registry.services import add_member
+
+    add_member(actor=rep1, entity=world.bidding.tenderer_entity, username=rep2.username,
+               role="operator")  # fmt: skip
+    outsider = make_user("not_a_rep", Role.TENDERER)
+    before = _events()
+    with pytest.raises(ValidationFailed) as exc:
+        services.form_committee(actor=world.staff, session=session, experts=experts[:3],
+                                chair=experts[0], tenderer_reps=[rep1, rep2])  # fmt: skip
+    assert _code(exc) == "experts_below_two_thirds"
+    with pytest.raises(ValidationFailed) as exc:
+        services.form_committee(actor=world.staff, session=session, experts=experts[:4],
+                                chair=experts[0], tenderer_reps=[outsider])  # fmt: skip
+    assert _code(exc) == "not_tenderer_rep"
+    assert _events() == before and not session.members.exists()
+    # four experts and the tenderer's representative: lawful
+    services.form_committee(actor=world.staff, session=session, experts=experts[:4],
+                            chair=experts[0], tenderer_reps=[rep1])  # fmt: skip
+    assert session.members.count() == 5
+    with pytest.raises(Conflict) as exc:
+        services.form_committee(actor=world.staff, session=session, experts=experts,
+                                chair=experts[0])  # fmt: skip
+    assert _code(exc) == "committee_formed"
+
+
+def test_committee_refuses_inactive_experts_and_employees_of_a_bidder(world):  # type: ignore[no-untyped-def]
+    w.open_section(world, PRICES)
+    session = services.create_session(actor=world.staff, section=world.section)
+    experts = [m.expert for m in world.members]
+    suspended = expert_services.suspend_expert(actor=world.pool_keeper, expert=experts[4],
+                                               reason="多次迟到")  # fmt: skip
+    with pytest.raises(Conflict) as exc:
+        services.form_committee(actor=world.staff, session=session,
+                                experts=[*experts[:4], suspended], chair=experts[0])  # fmt: skip
+    assert _code(exc) == "expert_not_active"
+    bidder_entity = world.bidding.bidders[0].entity
+    employee = expert_services.approve_application(
+        actor=world.pool_keeper,
+        expert=expert_services.apply(actor=make_user("employee", Role.EXPERT),
+                                     data=w.ew.expert_data(bidder_entity, name="投标人员工")),
+    )  # fmt: skip
+    with pytest.raises(Conflict) as exc:
+        services.form_committee(actor=world.staff, session=session,
+                                experts=[*experts[:4], employee], chair=experts[0])  # fmt: skip
+    assert _code(exc) == "member_conflict" and exc.value.detail["rule"] == "R21"
+    no_account = expert_services.register_expert(
+        actor=world.pool_keeper, data=w.ew.expert_data(world.employer, name="无账号专家")
+    )
+    with pytest.raises(ValidationFailed) as exc:
+        services.form_committee(actor=world.staff, session=session,
+                                experts=[*experts[:4], no_account], chair=experts[0])  # fmt: skip
+    assert _code(exc) == "expert_without_account"
+    assert not session.members.exists()
+
+
+# --- the review ---------------------------------------------------------------------------------
+
+
+def test_related_bidders_are_both_void_r48(world):  # type: ignore[no-untyped-def]
+    # given two bidders with the same legal representative
+    first, second, _ = world.bidding.bidders
+    update_entity(actor=world.bidding.intake, entity=second.entity,
+                  changes={"legal_representative_id": first.entity.legal_representative_id})  # fmt: skip
+    w.open_section(world, PRICES)
+    session = w.seated(world)
+    services.start_review(actor=world.staff, session=session)
+    related = session.findings.filter(kind="related_bidders", passed=False)
+    labels = {f.bid.entity_id: f.bid.label for f in related}
+    assert set(labels) == {first.entity.pk, second.entity.pk}
+    for finding in related:  # each names the other by its label, never by name
+        assert finding.detail["related"] == [x for x in labels.values() if x != finding.bid.label]
+        assert first.entity.name not in json.dumps(finding.detail, ensure_ascii=False)
+    w.confirm_all(world, session)
+    services.start_scoring(actor=world.staff, session=session)
+    invalid = {b.label: b.invalid_reason for b in session.bids.all() if not b.valid}
+    assert set(invalid) == set(labels.values()) and all("R48" in r for r in invalid.values())
+    # and an invalid bid is not scored
+    with pytest.raises(Conflict) as exc:
+        services_scoring.submit_scores(actor=world.members[0].user, session=session,
+                                       entries=[ScoreEntry(next(iter(invalid)), "c2", "20")])  # fmt: skip
+    assert _code(exc) == "bid_invalid"
+
+
+def test_overruling_needs_a_reason_and_the_majority_decides(world):  # type: ignore[no-untyped-def]
+    w.open_section(world, PRICES)
+    session = w.seated(world)
+    services.start_review(actor=world.staff, session=session)
+    finding = session.findings.get(bid__label="A", kind="qualification")
+    with pytest.raises(ValidationFailed) as exc:
+        services.cast_votes(actor=world.members[0].user, session=session,
+                            votes=[(finding.pk, False, "  ")])  # fmt: skip
+    assert _code(exc) == "reason_required"
+    for m in world.members[:3]:  # three of five overrule: the majority
+        services.cast_votes(actor=m.user, session=session,
+                            votes=[(finding.pk, False, "资质证书已过期，见附件")])  # fmt: skip
+    finding.refresh_from_db()
+    assert finding.outcome is False and finding.passed is True
+    with pytest.raises(Conflict) as exc:
+        services.cast_votes(actor=world.members[0].user, session=session,
+                            votes=[(finding.pk, True, "")])  # fmt: skip
+    assert _code(exc) == "already_voted"
+    with pytest.raises(Conflict) as exc:
+        services.start_scoring(actor=world.staff, session=session)
+    assert _code(exc) == "review_incomplete"
+    rest = list(session.findings.filter(outcome__isnull=True).values_list("pk", flat=True))
+    for m in world.members:
+        services.cast_votes(actor=m.user, session=session, votes=[(f, True, "") for f in rest])
+    services.start_scoring(actor=world.staff, session=session)
+    assert "资质" in session.bids.get(label="A").invalid_reason
+    with pytest.raises(PermissionDenied) as exc:
+        services.cast_votes(actor=world.staff, session=session, votes=[(finding.pk, True, "")])
+    assert _code(exc) == "not_on_committee"
+
+
+# --- scoring ------------------------------------------------------------------------------------
+
+
+def test_scores_out_of_range_or_off_step_are_refused(world):  # type: ignore[no-untyped-def]
+    session = _scoring(world)
+    member = world.members[0].user
+    for points, problem in (("31", "range"), ("-1", "range"), ("25.3", "step")):
+        with pytest.raises(ValidationFailed) as exc:
+            services_scoring.submit_scores(actor=member, session=session,
+                                           entries=[ScoreEntry("A", "c2", points)])  # fmt: skip
+        assert _code(exc) == "score_out_of_range" and exc.value.detail["problem"] == problem
+    for bad, code in ((ScoreEntry("A", "price", "10"), "unknown_criterion"),
+                      (ScoreEntry("A", "c2", "abc"), "bad_points"),
+                      (ScoreEntry("A", "c2", "NaN"), "bad_points"),
+                      (ScoreEntry("Z", "c2", "10"), "bid_not_found")):  # fmt: skip
+        with pytest.raises(DomainError) as exc:
+            services_scoring.submit_scores(actor=member, session=session, entries=[bad])
+        assert _code(exc) == code
+    assert not Score.objects.exists()
+
+
+def test_a_score_from_an_expert_not_on_the_committee_is_refused_and_recorded(world):  # type: ignore[no-untyped-def]
+    session = _scoring(world)
+    outsider = w.make_experts(world, 1)[-1]
+    with pytest.raises(PermissionDenied) as exc:
+        services_scoring.submit_scores(actor=outsider.user, session=session,
+                                       entries=[ScoreEntry("A", "c2", "20")])  # fmt: skip
+    assert _code(exc) == "not_on_committee"
+    refusal = Event.objects.filter(event_type="evaluation.score_refused").get()
+    assert json.loads(refusal.payload)["reason"] == "not_on_committee"
+    assert not Score.objects.exists()
+
+
+def test_report_needs_every_score_and_then_no_score_is_taken(world):  # type: ignore[no-untyped-def]
+    session = _scoring(world)
+    w.score_all(world, session, {"A": TECH, "B": TECH})
+    with pytest.raises(Conflict) as exc:
+        services_report.build_report(actor=world.staff, session=session)
+    assert _code(exc) == "scoring_incomplete"
+    w.score_all(world, session, {"C": TECH})
+    services_report.build_report(actor=world.staff, session=session)
+    with pytest.raises(Conflict) as exc:
+        services_scoring.submit_scores(actor=world.members[0].user, session=session,
+                                       entries=[ScoreEntry("A", "c2", "20")])  # fmt: skip
+    assert _code(exc) == "scoring_closed"
+    session.refresh_from_db()
+    # a signature over different bytes is refused
+    data = bytes(session.report)
+    with pytest.raises(ValidationFailed) as exc:
+        services_report.sign_report(actor=world.members[0].user, session=session,
+                                    sigfile=world.members[0].sign(data + b" "))  # fmt: skip
+    assert _code(exc) == "signature_mismatch"
+    # someone else's certificate is refused too
+    with pytest.raises(ValidationFailed) as exc:
+        services_report.sign_report(actor=world.members[0].user, session=session,
+                                    sigfile=world.members[1].sign(data))  # fmt: skip
+    assert _code(exc) == "certificate_not_bound"
+    assert not session.signatures.exists()
+    session = w.sign_all(world, session)
+    with pytest.raises(Conflict) as exc:
+        services_scoring.submit_scores(actor=world.members[0].user, session=session,
+                                       entries=[ScoreEntry("A", "c2", "20")])  # fmt: skip
+    assert _code(exc) == "report_signed"
+    assert Event.objects.filter(event_type="evaluation.score_refused").count() == 1
+
+
+def test_a_member_revises_a_score_while_scoring_is_open(world):  # type: ignore[no-untyped-def]
+    session = _scoring(world)
+    member = world.members[0].user
+    services_scoring.submit_scores(actor=member, session=session,
+                                   entries=[ScoreEntry("A", "c2", "20", "一般")])  # fmt: skip
+    services_scoring.submit_scores(actor=member, session=session,
+                                   entries=[ScoreEntry("A", "c2", "22.5", "较好")])  # fmt: skip
+    row = Score.objects.get()
+    assert (str(row.points), row.justification) == ("22.50", "较好")
+
+
+# --- blind bids ---------------------------------------------------------------------------------
+
+
+def test_the_scoring_sheet_never_names_a_bidder(world):  # type: ignore[no-untyped-def]
+    session = _scoring(world)
+    sheet = selectors.sheet(world.members[0].user, session)
+    blob = json.dumps(sheet, ensure_ascii=False, default=str)
+    for b in world.bidding.bidders:
+        assert b.entity.name not in blob and b.entity.uscc not in blob
+    for bid in session.bids.select_related("bid"):
+        assert bid.bid.public_id not in blob
+    assert [d["title"] for d in sheet["bids"]] == ["投标文件 A", "投标文件 B", "投标文件 C"]
+    assert all(d["documents"] and "技术标" in d["documents"][0]["text"] for d in sheet["bids"])
+    assert [c["id"] for c in sheet["criteria"]] == ["c2", "c3"]
+
+
+# --- R23, viewing spans, abnormally low prices --------------------------------------------------
+
+
+def test_more_than_a_third_asking_extends_the_time_r23(world):  # type: ignore[no-untyped-def]
+    session = _scoring(world)
+    deadline = session.scoring_deadline
+    services_scoring.request_extension(actor=world.members[0].user, session=session,
+                                       reason="技术标内容多")  # fmt: skip
+    session.refresh_from_db()
+    assert session.scoring_deadline == deadline  # 1 of 5: not more than a third
+    with pytest.raises(Conflict) as exc:
+        services_scoring.request_extension(actor=world.members[0].user, session=session,
+                                           reason="再次")  # fmt: skip
+    assert _code(exc) == "extension_already_requested"
+    with pytest.raises(ValidationFailed) as exc:
+        services_scoring.request_extension(actor=world.members[1].user, session=session, reason="")
+    assert _code(exc) == "reason_required"
+    services_scoring.request_extension(actor=world.members[1].user, session=session,
+                                       reason="图纸复杂")  # fmt: skip
+    session.refresh_from_db()
+    assert session.scoring_deadline == deadline + timedelta(hours=services.EXTENSION_HOURS)
+    assert Event.objects.filter(event_type="evaluation.time_extended").count() == 1
+
+
+def test_viewing_spans_from_the_heartbeat(world):  # type: ignore[no-untyped-def]
+    session = _scoring(world)
+    member = world.members[0].user
+    services_scoring.record_viewing(actor=member, session=session, bid="A", action="start")
+    world.clock.set(world.clock.moment + timedelta(seconds=15))
+    services_scoring.record_viewing(actor=member, session=session, bid="A", action="viewing")
+    world.clock.set(world.clock.moment + timedelta(seconds=15))
+    services_scoring.record_viewing(actor=member, session=session, bid="B", action="viewing")
+    world.clock.set(world.clock.moment + timedelta(seconds=10))
+    services_scoring.record_viewing(actor=member, session=session, bid="B", action="stop")
+    spans = [(s.bid.label, s.seconds) for s in ViewingSpan.objects.select_related("bid")]
+    assert spans == [("A", 30), ("B", 10)]
+    with pytest.raises(Conflict) as exc:
+        services_scoring.record_viewing(actor=member, session=session, bid="B", action="stop")
+    assert _code(exc) == "not_viewing"
+    # a page that went quiet: the span ended at its last heartbeat
+    services_scoring.record_viewing(actor=member, session=session, bid="C", action="start")
+    world.clock.set(world.clock.moment + timedelta(seconds=300))
+    services_scoring.record_viewing(actor=member, session=session, bid="C", action="viewing")
+    assert ViewingSpan.objects.filter(bid__label="C").order_by("pk").first().seconds == 0
+    assert selectors.viewing_time(session)[0]["seconds"] == 30
+
+
+def test_an_abnormally_low_price_waits_for_the_explanation(world):  # type: ignore[no-untyped-def]
+    w.open_section(world, ["9000000.00", "9500000.00", "5000000.00"])
+    session = w.seated(world)
+    services.start_review(actor=world.staff, session=session)
+    w.confirm_all(world, session)
+    services.start_scoring(actor=world.staff, session=session)
+    low = session.bids.get(low_price=LowPriceOutcome.PENDING)
+    assert str(low.price) == "5000000.00"
+    w.score_all(world, session, {b.label: TECH for b in session.bids.all()})
+    with pytest.raises(Conflict) as exc:
+        services_report.build_report(actor=world.staff, session=session)
+    assert _code(exc) == "low_price_pending"
+    with pytest.raises(PermissionDenied) as exc:
+        services_scoring.decide_low_price(actor=world.members[1].user, session=session,
+                                          bid=low.label, accepted=False, note="不能说明")  # fmt: skip
+    assert _code(exc) == "chair_only"
+    services_scoring.decide_low_price(actor=world.members[0].user, session=session,
+                                      bid=low.label, accepted=False, note="成本说明不成立")  # fmt: skip
+    result = services_report.build_report(actor=world.staff, session=session)
+    assert low.label not in result.ranking and not result.bid(low.label).valid
+    assert session.bids.get(pk=low.pk).low_price == LowPriceOutcome.REJECTED
+
+
+def test_state_refusals(world):  # type: ignore[no-untyped-def]
+    w.open_section(world, PRICES)
+    session = services.create_session(actor=world.staff, section=world.section)
+    with pytest.raises(Conflict) as exc:
+        services.start_review(actor=world.staff, session=session)
+    assert _code(exc) == "committee_not_formed"
+    with pytest.raises(Conflict) as exc:
+        services.start_scoring(actor=world.staff, session=session)
+    assert _code(exc) == "wrong_state"
+    assert session.status == SessionStatus.FORMING
