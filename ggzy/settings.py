@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "ggzy.bidding",
     "ggzy.experts",
     "ggzy.evaluation",
+    "ggzy.venues",
     "ggzy.web",
 ]
 

@@ -102,4 +102,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "evaluation.run": frozenset({Role.CENTER_OPERATIONS}),
     "evaluation.view": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
     "evaluation.score": frozenset(),
+    # venues and remote evaluation: the center admin keeps sites and venues; the organizing desk
+    # books venues, lays out remote sessions and is assigned as witness (见证); a venue's log is
+    # written by its own witness only (object rule)
+    "venues.view": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
+    "venues.manage": frozenset({Role.CENTER_ADMIN}),
+    "venues.book": frozenset({Role.CENTER_OPERATIONS}),
+    "venues.witness": frozenset({Role.CENTER_OPERATIONS}),
+    "venues.record": frozenset(),
 }

@@ -50,6 +50,15 @@ from ggzy.trust.models import (
     SealedEnvelope,
     SigningRequest,
 )
+from ggzy.venues.models import (
+    Booking,
+    ExpertAssignment,
+    RemoteSession,
+    SessionVenue,
+    Site,
+    Venue,
+    WitnessEvent,
+)
 from tests.conftest import uscc
 
 ERROR_KEYS = {"code", "message", "detail"}
@@ -116,6 +125,13 @@ GUARDED_MODELS: tuple[type[models.Model], ...] = (
     Unavailability,
     DeclaredConflict,
     Rating,
+    Site,
+    Venue,
+    Booking,
+    RemoteSession,
+    SessionVenue,
+    ExpertAssignment,
+    WitnessEvent,
 )
 # Bookkeeping that legitimately moves on a refused request (sign-in counters, token last use).
 _VOLATILE_COLUMNS = {"last_login", "failed_logins", "locked_until", "last_used_at"}
