@@ -203,6 +203,7 @@ def _register_routers() -> None:
     from ggzy.tendering.api import router as tendering_router
     from ggzy.trust.api import router as trust_router
     from ggzy.trust.api_documents import router as trust_documents_router
+    from ggzy.venues.api import router as venues_router
 
     api.add_router("/auth", accounts_router)
     api.add_router("/entities", registry_router)
@@ -215,6 +216,7 @@ def _register_routers() -> None:
     api.add_router("/bidding", deposits_router)
     api.add_router("/bidding", bidding_router)
     api.add_router("/experts", experts_router)
+    api.add_router("/venues", venues_router)
     api.add_router("/", core_router)
 
 

@@ -174,7 +174,7 @@ class SessionVenue(models.Model):
     recording = models.BooleanField(default=False)
 
     class Meta:
-        ordering = ["session", "-role", "pk"]  # main first
+        ordering = ["session", "role", "pk"]  # main first ("main" < "secondary")
         verbose_name = _("评标场地")
         verbose_name_plural = _("评标场地")
         constraints = [

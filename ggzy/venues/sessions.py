@@ -61,6 +61,11 @@ def _layout_open(session: RemoteSession) -> None:
                        code="session_started", detail={"state": session.state})  # fmt: skip
 
 
+def witness_account(username: str) -> User | None:
+    """The active account named, if any (``_witness`` refuses none with ``not_a_witness``)."""
+    return User.objects.filter(username=str(username)[:150], is_active=True).first()
+
+
 def _witness(user: User | None) -> User:
     if user is None or not user.is_active or not allowed(user, "venues.witness"):
         raise ValidationFailed("见证人须为交易中心组织岗人员 (not a witness)",

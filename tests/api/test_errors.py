@@ -36,6 +36,7 @@ from tests.api.support import (
 )
 from tests.conftest import PASSWORD
 from tests.experts import world as expert_world
+from tests.venues import world as venue_world
 
 SCHEMA = ninja_api.get_openapi_schema()
 MAX_BODY = 1024 * 1024
@@ -102,6 +103,11 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "specialty_code": lambda w: (expert_world.for_world(w), "A01.01")[1],
     "period_id": lambda w: str(expert_world.for_world(w).period().pk),
     "conflict_id": lambda w: str(expert_world.for_world(w).conflict().pk),
+    # venues: the venue world's Nanjing site, its first evaluation room, a held booking, a session
+    "site_code": lambda w: (venue_world.for_world(w).sites, "NJ")[1],
+    "venue_id": lambda w: str(venue_world.for_world(w).venues["NJ/E1"].pk),
+    "booking_id": lambda w: venue_world.for_world(w).held().public_id,
+    "remote_session_id": lambda w: venue_world.for_world(w).session().public_id,
 }
 
 NO_SUCH_PUBLIC_ID = "0" * 32  # the shape of a signing request's / envelope's id, naming none
@@ -154,6 +160,10 @@ BAD_PATH_VALUES: dict[str, list[tuple[str, int, str]]] = {
     ],
     "period_id": _int_not_found("period_not_found"),
     "conflict_id": _int_not_found("conflict_not_found"),
+    "site_code": [("ZZ", 404, "site_not_found"), ("no-such-thing", 404, "site_not_found")],
+    "venue_id": _int_not_found("venue_not_found"),
+    "booking_id": _not_found("booking_not_found"),
+    "remote_session_id": _not_found("session_not_found"),
 }
 # ``public_id`` names a different kind of object under these paths.
 BAD_PUBLIC_IDS: dict[str, list[tuple[str, int, str]]] = {
@@ -214,6 +224,16 @@ _STATIC_BODIES: dict[str, Any] = {
     "PATCH /api/v1/experts/{expert_id}": {"years_in_field": 15},
     "POST /api/v1/experts/{expert_id}/suspend": {"reason": "评标中违规"},
     "POST /api/v1/experts/{expert_id}/retire": {"reason": "本人申请退出"},
+    "POST /api/v1/venues/sites": {
+        "code": "WX",
+        "name": "无锡市公共资源交易中心",
+        "region": "320100",
+        "address": "无锡市某路1号",
+    },
+    "PATCH /api/v1/venues/sites/{site_code}": {"address": "南京市新址"},
+    "PATCH /api/v1/venues/rooms/{venue_id}": {"capacity": 12},
+    "POST /api/v1/venues/bookings/{booking_id}/release": {"reason": "改期"},
+    "POST /api/v1/venues/bookings/{booking_id}/cancel": {"reason": "设备检修"},
     "POST /api/v1/experts/{expert_id}/ratings": {
         "session_ref": "S-1",
         "rater_kind": "center",
@@ -450,6 +470,79 @@ PREPARED |= {
     f"POST {EXPERTS}/{{expert_id}}/reinstate": _expert("suspended", {"reason": "整改完成"}),
     f"DELETE {EXPERTS}/{{expert_id}}/unavailability/{{period_id}}": _expert_period,
     f"DELETE {EXPERTS}/{{expert_id}}/conflicts/{{conflict_id}}": _expert_conflict,
+}
+
+
+VENUES = "/api/v1/venues"
+
+
+def _vw(w: World) -> Any:
+    return venue_world.for_world(w)
+
+
+def _venue_session(w: World) -> Prepared:
+    main = _vw(w).main()
+    return {"remote_session_id": main.session.public_id, "booking_id": main.booking.public_id}, None
+
+
+def _venue_secondary(venue: str, body: Any = None) -> Any:
+    def build(w: World) -> Prepared:
+        sv = _vw(w).secondary(venue, 0)
+        values = {"remote_session_id": sv.session.public_id, "booking_id": sv.booking.public_id}
+        return values, (body(w) if callable(body) else body)
+
+    return build
+
+
+def _venue_booking_body(w: World) -> dict[str, Any]:
+    vw = _vw(w)
+    start, end = vw.evaluation_times(vw.main_section)
+    return {"venue": vw.venues["NJ/E1"].pk, "section": vw.main_section.public_id,
+            "purpose": "evaluation", "start": start.isoformat(), "end": end.isoformat()}  # fmt: skip
+
+
+PREPARED |= {
+    f"POST {VENUES}/rooms": lambda w: (
+        {},
+        _vw(w).sites
+        and {
+            "site": "NJ",
+            "code": "E9",
+            "name": "第九评标室",
+            "kind": "evaluation_room",
+            "capacity": 9,
+        },
+    ),
+    f"POST {VENUES}/bookings": lambda w: ({}, _venue_booking_body(w)),
+    f"POST {VENUES}/bookings/{{booking_id}}/experts": lambda w: (
+        {"booking_id": _vw(w).main().booking.public_id},
+        {"expert": _vw(w).expert(0).public_id},
+    ),
+    f"DELETE {VENUES}/bookings/{{booking_id}}/experts/{{expert_id}}": lambda w: (
+        {"booking_id": _vw(w).assigned()[0].public_id, "expert_id": _vw(w).assigned()[1].public_id},
+        None,
+    ),
+    f"POST {VENUES}/sessions": lambda w: (
+        {},
+        {"booking": _vw(w).free_evaluation().public_id, "witness": w.omni.username},
+    ),
+    f"POST {VENUES}/sessions/{{remote_session_id}}/venues": lambda w: (
+        {"remote_session_id": _vw(w).session().public_id},
+        {
+            "booking": _vw(w).secondary_booking("SZ/E1").public_id,
+            "witness": _vw(w).witnesses[0].username,
+        },
+    ),
+    f"DELETE {VENUES}/sessions/{{remote_session_id}}/venues/{{booking_id}}": _venue_secondary(
+        "SH/E1"
+    ),
+    f"PUT {VENUES}/sessions/{{remote_session_id}}/venues/{{booking_id}}/witness": _venue_secondary(
+        "SZ/E1", lambda w: {"witness": _vw(w).witnesses[2].username}
+    ),
+    f"POST {VENUES}/sessions/{{remote_session_id}}/venues/{{booking_id}}/events": lambda w: (
+        _venue_session(w)[0],
+        {"kind": "incident", "note": "主场网络中断约2分钟"},
+    ),
 }
 
 

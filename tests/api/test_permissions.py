@@ -42,6 +42,7 @@ from tests.api.support import (
 from tests.conftest import PASSWORD, make_user
 from tests.experts import world as expert_world
 from tests.trust import pki
+from tests.venues import world as venue_world
 
 ANONYMOUS = "anonymous"
 ENTITY_ADMIN = "entity_admin"  # a bidder who registered the entity
@@ -953,6 +954,142 @@ EXPERT_RULES: dict[str, WriteRule] = {
     ),
 }
 WRITE_RULES |= EXPERT_RULES
+# --- venues and remote evaluation ---------------------------------------------------------------
+
+VENUES = "/api/v1/venues"
+# venues, bookings and sessions are the center's and supervision's; to others they do not exist
+VENUE_STRANGERS = SIGNED_IN - PROJECT_STAFF
+
+
+def _vw(c: Cast) -> Any:
+    return venue_world.for_cast(c)
+
+
+def _booking_call(suffix: str, body: Any = None) -> Any:
+    def build(c: Cast, actor: str) -> tuple[str, Any]:
+        return f"{VENUES}/bookings/{_vw(c).held().public_id}{suffix}", body
+
+    return build
+
+
+def _venue_booking_body(c: Cast, actor: str) -> tuple[str, Any]:
+    w = _vw(c)
+    start, end = w.evaluation_times(w.main_section)
+    return f"{VENUES}/bookings", {"venue": w.venues["NJ/E1"].pk, "section": w.main_section.public_id,
+                                  "purpose": "evaluation", "start": start.isoformat(),
+                                  "end": end.isoformat()}  # fmt: skip
+
+
+def _secondary_call(suffix: str, venue: str, body: Any = None) -> Any:
+    def build(c: Cast, actor: str) -> tuple[str, Any]:
+        sv = _vw(c).secondary(venue, 0)
+        url = f"{VENUES}/sessions/{sv.session.public_id}/venues/{sv.booking.public_id}{suffix}"
+        return url, (body(c) if callable(body) else body)
+
+    return build
+
+
+def _assign_request(c: Cast, actor: str) -> tuple[str, Any]:
+    main = _vw(c).main()
+    url = f"{VENUES}/bookings/{main.booking.public_id}/experts"
+    return url, {"expert": _vw(c).expert(0).public_id}
+
+
+def _unassign_request(c: Cast, actor: str) -> tuple[str, Any]:
+    booking, expert = _vw(c).assigned()
+    return f"{VENUES}/bookings/{booking.public_id}/experts/{expert.public_id}", None
+
+
+def _session_request(c: Cast, actor: str) -> tuple[str, Any]:
+    body = {"booking": _vw(c).free_evaluation().public_id, "witness": "u_center_operations"}
+    return f"{VENUES}/sessions", body
+
+
+def _secondary_request(c: Cast, actor: str) -> tuple[str, Any]:
+    w = _vw(c)
+    session, booking = w.session(), w.secondary_booking("SZ/E1")
+    return f"{VENUES}/sessions/{session.public_id}/venues", {
+        "booking": booking.public_id, "witness": w.witnesses[0].username}  # fmt: skip
+
+
+def _witness_event_request(c: Cast, actor: str) -> tuple[str, Any]:
+    main = _vw(c).main()  # its witness is the center_operations user
+    url = f"{VENUES}/sessions/{main.session.public_id}/venues/{main.booking.public_id}/events"
+    return url, {"kind": "incident", "note": "主场网络中断约2分钟"}
+
+
+VENUE_RULES: dict[str, WriteRule] = {
+    f"POST {VENUES}/sites": WriteRule(
+        CENTER_ADMIN, 201, ("venues.site_created",),
+        lambda c, a: (f"{VENUES}/sites", {"code": "WX", "name": "无锡市公共资源交易中心",
+                                          "region": "320100", "address": "无锡市某路1号"}),
+    ),
+    f"PATCH {VENUES}/sites/{{site_code}}": WriteRule(
+        CENTER_ADMIN, 200, ("venues.site_changed",),
+        lambda c, a: (_vw(c).sites and f"{VENUES}/sites/NJ", {"address": "南京市新址"}),
+        hidden=VENUE_STRANGERS, not_found="site_not_found",
+    ),
+    f"POST {VENUES}/rooms": WriteRule(
+        CENTER_ADMIN, 201, ("venues.venue_created",),
+        lambda c, a: (_vw(c).sites and f"{VENUES}/rooms", {"site": "NJ", "code": "E9",
+                      "name": "第九评标室", "kind": "evaluation_room", "capacity": 9}),
+        hidden=VENUE_STRANGERS, not_found="site_not_found",
+    ),
+    f"PATCH {VENUES}/rooms/{{venue_id}}": WriteRule(
+        CENTER_ADMIN, 200, ("venues.venue_changed",),
+        lambda c, a: (f"{VENUES}/rooms/{_vw(c).venues['NJ/E1'].pk}", {"capacity": 12}),
+        hidden=VENUE_STRANGERS, not_found="venue_not_found",
+    ),
+    f"POST {VENUES}/bookings": WriteRule(
+        OPERATIONS, 201, ("venues.booking_held",), _venue_booking_body,
+        hidden=VENUE_STRANGERS, not_found="venue_not_found",
+    ),
+    f"POST {VENUES}/bookings/{{booking_id}}/confirm": WriteRule(
+        OPERATIONS, 200, ("venues.booking_confirmed",), _booking_call("/confirm"),
+        hidden=VENUE_STRANGERS, not_found="booking_not_found",
+    ),
+    f"POST {VENUES}/bookings/{{booking_id}}/release": WriteRule(
+        OPERATIONS, 200, ("venues.booking_released",), _booking_call("/release", {"reason": "改期"}),
+        hidden=VENUE_STRANGERS, not_found="booking_not_found",
+    ),
+    f"POST {VENUES}/bookings/{{booking_id}}/cancel": WriteRule(
+        OPERATIONS, 200, ("venues.booking_cancelled",),
+        _booking_call("/cancel", {"reason": "设备检修"}),
+        hidden=VENUE_STRANGERS, not_found="booking_not_found",
+    ),
+    f"POST {VENUES}/bookings/{{booking_id}}/experts": WriteRule(
+        OPERATIONS, 201, ("venues.expert_assigned",), _assign_request,
+        hidden=VENUE_STRANGERS, not_found="booking_not_found",
+    ),
+    f"DELETE {VENUES}/bookings/{{booking_id}}/experts/{{expert_id}}": WriteRule(
+        OPERATIONS, 200, ("venues.expert_unassigned",), _unassign_request,
+        hidden=VENUE_STRANGERS, not_found="booking_not_found",
+    ),
+    f"POST {VENUES}/sessions": WriteRule(
+        OPERATIONS, 201, ("venues.session_created",), _session_request,
+        hidden=VENUE_STRANGERS, not_found="booking_not_found",
+    ),
+    f"POST {VENUES}/sessions/{{remote_session_id}}/venues": WriteRule(
+        OPERATIONS, 201, ("venues.secondary_venue_added",), _secondary_request,
+        hidden=VENUE_STRANGERS, not_found="session_not_found",
+    ),
+    f"DELETE {VENUES}/sessions/{{remote_session_id}}/venues/{{booking_id}}": WriteRule(
+        OPERATIONS, 200, ("venues.secondary_venue_removed",), _secondary_call("", "SH/E1"),
+        hidden=VENUE_STRANGERS, not_found="session_not_found",
+    ),
+    f"PUT {VENUES}/sessions/{{remote_session_id}}/venues/{{booking_id}}/witness": WriteRule(
+        OPERATIONS, 200, ("venues.witness_assigned",),
+        _secondary_call("/witness", "SZ/E1", lambda c: {"witness": _vw(c).witnesses[2].username}),
+        hidden=VENUE_STRANGERS, not_found="session_not_found",
+    ),
+    # only the venue's own witness writes its log (here: the organizing desk's user, the main
+    # venue's witness); other center staff are refused
+    f"POST {VENUES}/sessions/{{remote_session_id}}/venues/{{booking_id}}/events": WriteRule(
+        OPERATIONS, 201, ("venues.witness_event",), _witness_event_request,
+        hidden=VENUE_STRANGERS, not_found="session_not_found",
+    ),
+}  # fmt: skip
+WRITE_RULES |= VENUE_RULES
 ENTITY_SCOPED = [key for key in WRITE_RULES if key.split(" ")[1].startswith("/api/v1/entities/")]
 
 

@@ -212,7 +212,10 @@ class VenueWorld:
 
     @cached_property
     def expert_world(self) -> ExpertWorld:
-        install_taxonomy(self.admin)
+        from ggzy.experts.models import Specialty
+
+        if not Specialty.objects.exists():
+            install_taxonomy(self.admin)
         return ExpertWorld(staff=self.admin, owner=make_user("vw_expert", Role.EXPERT),
                            employer=self.employer)  # fmt: skip
 

@@ -73,7 +73,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': '评标场地',
                 'verbose_name_plural': '评标场地',
-                'ordering': ['session', '-role', 'pk'],
+                'ordering': ['session', 'role', 'pk'],
             },
         ),
         migrations.CreateModel(
