@@ -19,24 +19,24 @@ from ggzy.tendering import selectors as tendering
 from ggzy.venues import checks, selectors, services, sessions
 from ggzy.venues.models import Booking, ExpertAssignment, RemoteSession, SessionVenue, Site, Venue
 from ggzy.venues.schemas import (
-    AssignIn,
+    BookingCancelIn,
     BookingIn,
     BookingOut,
-    CancelIn,
-    EventIn,
-    EventOut,
-    ReasonIn,
-    SecondaryIn,
-    SessionIn,
-    SessionOut,
+    BookingReasonIn,
+    RemoteSessionIn,
+    RemoteSessionOut,
+    RemoteSessionStateOut,
+    SecondaryVenueIn,
     SiteIn,
     SiteOut,
     SitePatch,
-    StateOut,
+    VenueAssignIn,
     VenueIn,
     VenueOut,
     VenuePatch,
-    WitnessIn,
+    VenueWitnessIn,
+    WitnessEventIn,
+    WitnessEventOut,
 )
 from ggzy.venues.states import VenueKind
 
@@ -222,7 +222,7 @@ def confirm(request: HttpRequest, booking_id: str) -> Any:
 
 
 @router.post("/bookings/{booking_id}/release", response={200: BookingOut, **ERRORS})
-def release(request: HttpRequest, booking_id: str, payload: ReasonIn) -> Any:
+def release(request: HttpRequest, booking_id: str, payload: BookingReasonIn) -> Any:
     """Give the slot back: the venue is free again."""
     b = services.release_booking(actor=_actor(request), booking=_booking(request, booking_id),
                                  reason=payload.reason)  # fmt: skip
@@ -230,14 +230,14 @@ def release(request: HttpRequest, booking_id: str, payload: ReasonIn) -> Any:
 
 
 @router.post("/bookings/{booking_id}/cancel", response={200: BookingOut, **ERRORS})
-def cancel(request: HttpRequest, booking_id: str, payload: CancelIn) -> Any:
+def cancel(request: HttpRequest, booking_id: str, payload: BookingCancelIn) -> Any:
     b = services.cancel_booking(actor=_actor(request), booking=_booking(request, booking_id),
                                 reason=payload.reason)  # fmt: skip
     return booking_out(b)
 
 
 @router.post("/bookings/{booking_id}/experts", response={201: BookingOut, **ERRORS})
-def assign(request: HttpRequest, booking_id: str, payload: AssignIn) -> Any:
+def assign(request: HttpRequest, booking_id: str, payload: VenueAssignIn) -> Any:
     """Place an expert at a venue booking (generic: the committee calls it per member). R62:
     ``evaluator_at_opening``; seats: ``venue_full``; one venue per session: ``expert_elsewhere``."""
     booking = _booking(request, booking_id)
@@ -257,15 +257,15 @@ def unassign(request: HttpRequest, booking_id: str, expert_id: str) -> Any:
 # --- remote evaluation sessions -----------------------------------------------------------------
 
 
-@router.get("/sessions", response={200: list[SessionOut], **ERRORS})
+@router.get("/sessions", response={200: list[RemoteSessionOut], **ERRORS})
 def list_sessions(request: HttpRequest, limit: int = Query(50, ge=1, le=200)) -> Any:
     actor = _actor(request)
     return [session_out(selectors.session_state(actor, s, since=s.last_seq))
             for s in selectors.sessions(actor)[:limit]]  # fmt: skip
 
 
-@router.post("/sessions", response={201: SessionOut, **ERRORS})
-def create_session(request: HttpRequest, payload: SessionIn) -> Any:
+@router.post("/sessions", response={201: RemoteSessionOut, **ERRORS})
+def create_session(request: HttpRequest, payload: RemoteSessionIn) -> Any:
     """Lay out a section's evaluation: its main venue booking and the witness there."""
     booking = _booking(request, payload.booking)
     session = sessions.create_session(actor=_actor(request), booking=booking,
@@ -273,12 +273,12 @@ def create_session(request: HttpRequest, payload: SessionIn) -> Any:
     return Status(201, _layout(request, session))
 
 
-@router.get("/sessions/{remote_session_id}", response={200: SessionOut, **ERRORS})
+@router.get("/sessions/{remote_session_id}", response={200: RemoteSessionOut, **ERRORS})
 def session_detail(request: HttpRequest, remote_session_id: str) -> Any:
     return _layout(request, _session(request, remote_session_id))
 
 
-@router.get("/sessions/{remote_session_id}/state", response={200: StateOut, **ERRORS})
+@router.get("/sessions/{remote_session_id}/state", response={200: RemoteSessionStateOut, **ERRORS})
 def session_state(
     request: HttpRequest, remote_session_id: str, since: int = Query(0, ge=0, le=2**31)
 ) -> Any:
@@ -290,8 +290,8 @@ def session_state(
     return session_out(state) | {"events": [event_out(e) for e in state["events"]]}
 
 
-@router.post("/sessions/{remote_session_id}/venues", response={201: SessionOut, **ERRORS})
-def add_venue(request: HttpRequest, remote_session_id: str, payload: SecondaryIn) -> Any:
+@router.post("/sessions/{remote_session_id}/venues", response={201: RemoteSessionOut, **ERRORS})
+def add_venue(request: HttpRequest, remote_session_id: str, payload: SecondaryVenueIn) -> Any:
     """Add a secondary venue (副场) in another region, with its witness."""
     session = _session(request, remote_session_id)
     sessions.add_secondary_venue(actor=_actor(request), session=session,
@@ -301,7 +301,7 @@ def add_venue(request: HttpRequest, remote_session_id: str, payload: SecondaryIn
 
 
 @router.delete(
-    "/sessions/{remote_session_id}/venues/{booking_id}", response={200: SessionOut, **ERRORS}
+    "/sessions/{remote_session_id}/venues/{booking_id}", response={200: RemoteSessionOut, **ERRORS}
 )
 def remove_venue(request: HttpRequest, remote_session_id: str, booking_id: str) -> Any:
     session = _session(request, remote_session_id)
@@ -311,9 +311,9 @@ def remove_venue(request: HttpRequest, remote_session_id: str, booking_id: str) 
 
 
 @router.put("/sessions/{remote_session_id}/venues/{booking_id}/witness",
-            response={200: SessionOut, **ERRORS})  # fmt: skip
+            response={200: RemoteSessionOut, **ERRORS})  # fmt: skip
 def set_witness(
-    request: HttpRequest, remote_session_id: str, booking_id: str, payload: WitnessIn
+    request: HttpRequest, remote_session_id: str, booking_id: str, payload: VenueWitnessIn
 ) -> Any:
     session = _session(request, remote_session_id)
     sv = selectors.get_session_venue(session, booking_id)
@@ -323,8 +323,10 @@ def set_witness(
 
 
 @router.post("/sessions/{remote_session_id}/venues/{booking_id}/events",
-             response={201: EventOut, **ERRORS})  # fmt: skip
-def record(request: HttpRequest, remote_session_id: str, booking_id: str, payload: EventIn) -> Any:
+             response={201: WitnessEventOut, **ERRORS})  # fmt: skip
+def record(
+    request: HttpRequest, remote_session_id: str, booking_id: str, payload: WitnessEventIn
+) -> Any:
     """The venue's own witness records an event (见证记录). On the main venue the state events
     drive the state every venue shares. Another venue's witness: ``403 forbidden``."""
     session = _session(request, remote_session_id)

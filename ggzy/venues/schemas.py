@@ -89,15 +89,15 @@ class BookingIn(StrictSchema):
     override_reason: str = Field("", max_length=300, description="非工作时间使用的理由")
 
 
-class ReasonIn(StrictSchema):
+class BookingReasonIn(StrictSchema):
     reason: str = Field("", max_length=300)
 
 
-class CancelIn(StrictSchema):
+class BookingCancelIn(StrictSchema):
     reason: str = Field(..., min_length=1, max_length=300)
 
 
-class AssignmentOut(StrictSchema):
+class VenueAssignmentOut(StrictSchema):
     expert: str
     name: str
     assigned_at: datetime
@@ -117,34 +117,34 @@ class BookingOut(StrictSchema):
     override_reason: str
     state_reason: str
     session: str | None
-    experts: list[AssignmentOut]
+    experts: list[VenueAssignmentOut]
 
 
-class AssignIn(StrictSchema):
+class VenueAssignIn(StrictSchema):
     expert: str = Field(..., min_length=1, max_length=32, description="专家 public_id")
 
 
-class SessionIn(StrictSchema):
+class RemoteSessionIn(StrictSchema):
     booking: str = Field(..., min_length=1, max_length=32, description="主场预订")
     witness: str = Field(..., min_length=1, max_length=150, description="主场见证人用户名")
 
 
-class SecondaryIn(SessionIn):
+class SecondaryVenueIn(RemoteSessionIn):
     pass
 
 
-class WitnessIn(StrictSchema):
+class VenueWitnessIn(StrictSchema):
     witness: str = Field(..., min_length=1, max_length=150)
 
 
-class EventIn(StrictSchema):
+class WitnessEventIn(StrictSchema):
     kind: EventKindIn
     expert: str = Field("", max_length=32, description="签到的专家 public_id")
     digest: str = Field("", max_length=64, description="录像文件 SHA-256（停止录像时）")
     note: str = Field("", max_length=1000)
 
 
-class EventOut(StrictSchema):
+class WitnessEventOut(StrictSchema):
     seq: int
     booking: str
     venue: str
@@ -166,10 +166,10 @@ class SessionVenueOut(StrictSchema):
     state: str
     recording: bool
     seats: int
-    experts: list[AssignmentOut]
+    experts: list[VenueAssignmentOut]
 
 
-class SessionOut(StrictSchema):
+class RemoteSessionOut(StrictSchema):
     id: str
     section: str
     project: str
@@ -180,5 +180,5 @@ class SessionOut(StrictSchema):
     venues: list[SessionVenueOut]
 
 
-class StateOut(SessionOut):
-    events: list[EventOut]
+class RemoteSessionStateOut(RemoteSessionOut):
+    events: list[WitnessEventOut]
