@@ -196,6 +196,7 @@ def _register_routers() -> None:
     from ggzy.bidding.api_deposits import router as deposits_router
     from ggzy.catalog.api import router as catalog_router
     from ggzy.core.api import router as core_router
+    from ggzy.evaluation.api import router as evaluation_router
     from ggzy.experts.api import router as experts_router
     from ggzy.fairness.api import router as fairness_router
     from ggzy.ledger.api import router as ledger_router
@@ -216,6 +217,7 @@ def _register_routers() -> None:
     api.add_router("/bidding", deposits_router)
     api.add_router("/bidding", bidding_router)
     api.add_router("/experts", experts_router)
+    api.add_router("/evaluation", evaluation_router)
     api.add_router("/venues", venues_router)
     api.add_router("/", core_router)
 

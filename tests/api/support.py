@@ -16,6 +16,17 @@ from ggzy.accounts.models import ApiToken, User, UserRole
 from ggzy.bidding.models import BankNotification, Bid, Deposit, Opening, OpeningObjection
 from ggzy.catalog.models import Category, Ruleset
 from ggzy.core.models import CalendarDay
+from ggzy.evaluation.models import (
+    CommitteeMember,
+    EvaluationSession,
+    ExtensionRequest,
+    FindingVote,
+    ReportSignature,
+    Score,
+    SessionBid,
+    ViewingSpan,
+)
+from ggzy.evaluation.models import Finding as EvaluationFinding
 from ggzy.experts.models import (
     DeclaredConflict,
     Expert,
@@ -132,6 +143,15 @@ GUARDED_MODELS: tuple[type[models.Model], ...] = (
     SessionVenue,
     ExpertAssignment,
     WitnessEvent,
+    EvaluationSession,
+    CommitteeMember,
+    SessionBid,
+    EvaluationFinding,
+    FindingVote,
+    Score,
+    ViewingSpan,
+    ExtensionRequest,
+    ReportSignature,
 )
 # Bookkeeping that legitimately moves on a refused request (sign-in counters, token last use).
 _VOLATILE_COLUMNS = {"last_login", "failed_logins", "locked_until", "last_used_at"}

@@ -35,6 +35,7 @@ from tests.api.support import (
     last_seq,
 )
 from tests.conftest import PASSWORD
+from tests.evaluation import matrix as eval_matrix
 from tests.experts import world as expert_world
 from tests.venues import world as venue_world
 
@@ -103,6 +104,7 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "specialty_code": lambda w: (expert_world.for_world(w), "A01.01")[1],
     "period_id": lambda w: str(expert_world.for_world(w).period().pk),
     "conflict_id": lambda w: str(expert_world.for_world(w).conflict().pk),
+    **eval_matrix.PATH_VALUES,  # evaluation: the error world's session, as far as it has got
     # venues: the venue world's Nanjing site, its first evaluation room, a held booking, a session
     "site_code": lambda w: (venue_world.for_world(w).sites, "NJ")[1],
     "venue_id": lambda w: str(venue_world.for_world(w).venues["NJ/E1"].pk),
@@ -160,6 +162,7 @@ BAD_PATH_VALUES: dict[str, list[tuple[str, int, str]]] = {
     ],
     "period_id": _int_not_found("period_not_found"),
     "conflict_id": _int_not_found("conflict_not_found"),
+    **eval_matrix.BAD_PATH_VALUES,
     "site_code": [("ZZ", 404, "site_not_found"), ("no-such-thing", 404, "site_not_found")],
     "venue_id": _int_not_found("venue_not_found"),
     "booking_id": _not_found("booking_not_found"),
@@ -544,6 +547,9 @@ PREPARED |= {
         {"kind": "incident", "note": "主场网络中断约2分钟"},
     ),
 }
+
+
+PREPARED |= eval_matrix.PREPARED  # evaluation: tests/evaluation/matrix.py
 
 
 def _prepared(op: Operation, world: World) -> Prepared | None:

@@ -40,6 +40,7 @@ from tests.api.support import (
     register,
 )
 from tests.conftest import PASSWORD, make_user
+from tests.evaluation import matrix as eval_matrix
 from tests.experts import world as expert_world
 from tests.trust import pki
 from tests.venues import world as venue_world
@@ -954,6 +955,10 @@ EXPERT_RULES: dict[str, WriteRule] = {
     ),
 }
 WRITE_RULES |= EXPERT_RULES
+# evaluation: tests/evaluation/matrix.py
+WRITE_RULES |= eval_matrix.permission_rules(
+    WriteRule, signed_in=SIGNED_IN, staff=PROJECT_STAFF, operations=OPERATIONS, expert=EXPERT
+)
 # --- venues and remote evaluation ---------------------------------------------------------------
 
 VENUES = "/api/v1/venues"

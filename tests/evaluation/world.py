@@ -185,3 +185,134 @@ def sign_all(world: EvalWorld, session: EvaluationSession) -> EvaluationSession:
         services_report.sign_report(actor=m.user, session=session, sigfile=m.sign(data))
     session.refresh_from_db()
     return session
+
+
+# --- the permission matrix's world --------------------------------------------------------------
+
+MATRIX_PRICES = ["9000000.00", "9500000.00", "5000000.00"]  # the third is abnormally low
+MATRIX_TECH = {"c2": "25", "c3": "8"}
+STATES = ("opened", "forming", "formed", "qualification", "reviewed", "scoring", "scored",
+          "report")  # fmt: skip
+
+
+class MatrixEval:
+    """An evaluation built on the matrix cast, lazily and once per test: the cast's tenderer
+    and bidders (its entity and the tender world's two others), five experts — the first the
+    cast's ``expert`` account, the chair. :meth:`at` carries the one session forward to a state
+    and no further; refused calls change nothing, so every refused actor gets the same state."""
+
+    def __init__(
+        self, tender: Any, *, intake: User, keeper: User, expert_user: User, clock: Any
+    ) -> None:
+        from ggzy.registry.services import update_entity
+
+        tw = tender
+        people = [tw.bidder, *tw.others]
+        for k, b in enumerate(people[1:], start=1):
+            update_entity(actor=intake, entity=b.entity,
+                          changes={"legal_representative_id": legal_rep_id(500 + k)})  # fmt: skip
+        bidding = bw.World(
+            tenderer=tw.tenderer, tenderer_entity=tw.tenderer_entity, intake=tw.intake,
+            operations=tw.operations,
+            bidders=[bw.Bidder(b.user, b.entity, b.certificate) for b in people],
+        )  # fmt: skip
+        bw.publish(bidding, terms=bw.project_terms(sections=[bw.section_terms(deposit="0.00")]))
+        employer = register(make_user("mx_institute", Role.TENDERER), 701,
+                            name="江苏省建筑科学研究院", is_bidder=False, is_tenderer=True,
+                            legal_representative_id=legal_rep_id(701))  # fmt: skip
+        self.world = EvalWorld(bidding, tw.operations, keeper, employer, clock=clock)
+        self._own_expert(expert_user)
+        make_experts(self.world, 4)
+        self.session: EvaluationSession | None = None
+        self.state = "none"
+
+    def _own_expert(self, user: User) -> None:
+        if not Specialty.objects.exists():
+            ew.install_taxonomy(self.world.pool_keeper)
+        rid = person_id()
+        User.objects.filter(pk=user.pk).update(resident_id=rid)
+        user.refresh_from_db()
+        pool = ew.ExpertWorld(
+            staff=self.world.pool_keeper, owner=user, employer=self.world.employer
+        )
+        expert = expert_services.approve_application(
+            actor=self.world.pool_keeper, expert=pool.pending(owner=user, resident_id=rid)
+        )
+        issued = pki.person_cert(FAMILY, rid, expert.name)
+        pki.bind(user, issued)
+        self.world.members.append(Member(user, expert, issued))
+
+    @property
+    def expert(self) -> Member:
+        return self.world.members[0]
+
+    def at(self, state: str) -> EvaluationSession:
+        target = STATES.index(state)
+        while self.state != state:
+            current = STATES.index(self.state) if self.state in STATES else -1
+            assert current < target, (self.state, state)
+            self._step(STATES[current + 1])
+        if self.session is not None:
+            self.session.refresh_from_db()
+        return self.session  # type: ignore[return-value]
+
+    def current(self) -> EvaluationSession:
+        """The session as far as it has got (made when there is none yet)."""
+        if self.session is None:
+            return self.at("forming")
+        self.session.refresh_from_db()
+        return self.session
+
+    def _step(self, state: str) -> None:
+        world, staff = self.world, self.world.staff
+        if state == "opened":
+            open_section(world, MATRIX_PRICES)
+        elif state == "forming":
+            self.session = services.create_session(actor=staff, section=world.section)
+        elif state == "formed":
+            experts = [m.expert for m in world.members]
+            services.form_committee(actor=staff, session=self.session, experts=experts,
+                                    chair=experts[0])  # fmt: skip
+        elif state == "qualification":
+            services.start_review(actor=staff, session=self.session)
+        elif state == "reviewed":
+            confirm_all(world, self.session)
+        elif state == "scoring":
+            services.start_scoring(actor=staff, session=self.session)
+        elif state == "scored":
+            low = self.session.bids.get(low_price="pending")
+            services_scoring.decide_low_price(actor=self.expert.user, session=self.session,
+                                              bid=low.label, accepted=True, note="成本构成合理")  # fmt: skip
+            score_all(world, self.session, {b.label: MATRIX_TECH for b in self.session.bids.all()})
+        elif state == "report":
+            services_report.build_report(actor=staff, session=self.session)
+        self.state = state
+
+    def votes_body(self) -> dict[str, Any]:
+        assert self.session is not None
+        ids = self.session.findings.values_list("pk", flat=True)
+        return {"votes": [{"finding": f, "agrees": True} for f in ids]}
+
+    def signature_body(self) -> dict[str, Any]:
+        assert self.session is not None
+        return {"sigfile": self.expert.sign(bytes(self.session.report or b""))}
+
+
+def for_cast(cast: Any) -> MatrixEval:
+    """The permission matrix's: the cast's ``expert`` account sits on the committee (chair)."""
+    if "_evaluation" not in cast.__dict__:
+        cast.__dict__["_evaluation"] = MatrixEval(
+            cast.tender, intake=cast.users["center_intake"], keeper=cast.users["center_admin"],
+            expert_user=cast.users["expert"], clock=cast.clock,
+        )  # fmt: skip
+    return cast.__dict__["_evaluation"]  # type: ignore[no-any-return]
+
+
+def for_world(world: Any) -> MatrixEval:
+    """The error matrix's: omni (every role) runs the session and chairs the committee."""
+    if "_evaluation" not in world.__dict__:
+        world.__dict__["_evaluation"] = MatrixEval(
+            world.tender, intake=world.omni, keeper=make_user("ev_keeper", Role.CENTER_ADMIN),
+            expert_user=world.omni, clock=world.clock,
+        )  # fmt: skip
+    return world.__dict__["_evaluation"]  # type: ignore[no-any-return]

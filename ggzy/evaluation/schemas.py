@@ -1,0 +1,143 @@
+"""Evaluation API schemas: strict input (unknown fields refused), plain output."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from ggzy.core.schemas import StrictSchema
+
+
+class EvalSessionIn(StrictSchema):
+    section: str = Field(min_length=1, max_length=32)
+
+
+class CommitteeIn(StrictSchema):
+    experts: list[str] = Field(max_length=25)  # expert public ids, drawn and confirmed
+    chair: str = Field(min_length=1, max_length=150)  # an expert's public id or a rep's username
+    tenderer_reps: list[str] = Field(default_factory=list, max_length=10)  # usernames
+
+
+class VoteIn(StrictSchema):
+    finding: int = Field(ge=1, le=2**62)
+    agrees: bool
+    reason: str = Field("", max_length=500)
+
+
+class VotesIn(StrictSchema):
+    votes: list[VoteIn] = Field(min_length=1, max_length=5000)
+
+
+class ScoreIn(StrictSchema):
+    bid: str = Field(min_length=1, max_length=8)  # the anonymous label
+    criterion: str = Field(min_length=1, max_length=16)
+    points: str = Field(min_length=1, max_length=20)  # a decimal, as text
+    justification: str = Field("", max_length=1000)
+
+
+class ScoresIn(StrictSchema):
+    scores: list[ScoreIn] = Field(min_length=1, max_length=20_000)
+
+
+class ViewingIn(StrictSchema):
+    bid: str = Field(min_length=1, max_length=8)
+    action: Literal["start", "viewing", "stop"]
+
+
+class ExtensionIn(StrictSchema):
+    reason: str = Field(max_length=500)
+
+
+class LowPriceIn(StrictSchema):
+    accepted: bool
+    note: str = Field(max_length=500)
+
+
+class SignatureIn(StrictSchema):
+    sigfile: dict[str, Any]
+
+
+class MemberOut(StrictSchema):
+    ref: str
+    name: str
+    kind: str
+    is_chair: bool
+    scored: int
+    complete: bool
+    signed: bool
+
+
+class SessionBidOut(StrictSchema):
+    label: str
+    valid: bool
+    invalid_reason: str
+    low_price: str
+    # the center and supervision only (never a member's sheet)
+    bidder: str | None = None
+    price: str | None = None
+
+
+class EvalSessionOut(StrictSchema):
+    public_id: str
+    section: str
+    section_name: str
+    status: str
+    panel: str
+    method: str
+    label_commitment: str
+    scoring_deadline: datetime | None
+    extended: bool
+    due_per_member: int
+    members: list[MemberOut]
+    bids: list[SessionBidOut]
+    report_sha256: str
+    revealed: list[dict[str, Any]] | None
+
+
+class FindingOut(StrictSchema):
+    id: int
+    bid: str
+    kind: str
+    passed: bool
+    message: str
+    detail: dict[str, Any]
+    outcome: bool | None
+    votes: int
+    overruled: int
+
+
+class ScoresOut(StrictSchema):
+    accepted: int
+
+
+class SpanOut(StrictSchema):
+    bid: str
+    started_at: datetime
+    last_seen_at: datetime
+    ended_at: datetime | None
+    seconds: int
+
+
+class ExtensionOut(StrictSchema):
+    asking: int
+    members: int
+    extended: bool
+    scoring_deadline: datetime | None
+
+
+class ReportOut(StrictSchema):
+    sha256: str
+    status: str
+    report: dict[str, Any]
+    signatures: list[dict[str, Any]]
+    revealed: list[dict[str, Any]] | None
+
+
+class SignedOut(StrictSchema):
+    member: str
+    signature: int
+    signed: int
+    members: int
+    status: str
