@@ -6,6 +6,7 @@ from ggzy.web.views import deposits as deposit_pages
 from ggzy.web.views import experts as expert_pages
 from ggzy.web.views import fairness as fairness_pages
 from ggzy.web.views import tendering as tendering_pages
+from ggzy.web.views import venues as venue_pages
 
 app_name = "web"
 
@@ -204,5 +205,66 @@ urlpatterns = [
         "staff/experts/<str:public_id>/<str:action>/",
         expert_pages.change_status,
         name="expert_status",
+    ),
+    # venues and remote evaluation: the calendar, bookings, sessions, the shared state, consoles
+    path("venues/", venue_pages.calendar, name="venue_calendar"),
+    path("venues/book/", venue_pages.book, name="venue_book"),
+    path("venues/bookings/<str:booking_id>/", venue_pages.booking, name="venue_booking"),
+    path(
+        "venues/bookings/<str:booking_id>/confirm/",
+        venue_pages.booking_confirm,
+        name="venue_booking_confirm",
+    ),
+    path(
+        "venues/bookings/<str:booking_id>/release/",
+        venue_pages.booking_release,
+        name="venue_booking_release",
+    ),
+    path(
+        "venues/bookings/<str:booking_id>/experts/",
+        venue_pages.booking_assign,
+        name="venue_booking_assign",
+    ),
+    path(
+        "venues/bookings/<str:booking_id>/experts/<str:expert_id>/remove/",
+        venue_pages.booking_unassign,
+        name="venue_booking_unassign",
+    ),
+    path("venues/sessions/", venue_pages.session_list, name="venue_sessions"),
+    path("venues/sessions/new/", venue_pages.session_create, name="venue_session_create"),
+    path(
+        "venues/sessions/<str:session_id>/",
+        venue_pages.session_state,
+        name="venue_session_state",
+    ),
+    path(
+        "venues/sessions/<str:session_id>/layout/",
+        venue_pages.session_layout,
+        name="venue_session_layout",
+    ),
+    path(
+        "venues/sessions/<str:session_id>/venues/",
+        venue_pages.session_add_venue,
+        name="venue_session_add_venue",
+    ),
+    path(
+        "venues/sessions/<str:session_id>/venues/<str:booking_id>/remove/",
+        venue_pages.session_remove_venue,
+        name="venue_session_remove_venue",
+    ),
+    path(
+        "venues/sessions/<str:session_id>/venues/<str:booking_id>/witness/",
+        venue_pages.session_witness,
+        name="venue_session_witness",
+    ),
+    path(
+        "venues/sessions/<str:session_id>/venues/<str:booking_id>/console/",
+        venue_pages.witness_console,
+        name="venue_witness_console",
+    ),
+    path(
+        "venues/sessions/<str:session_id>/venues/<str:booking_id>/events/",
+        venue_pages.witness_record,
+        name="venue_witness_record",
     ),
 ]
