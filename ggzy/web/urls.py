@@ -3,6 +3,7 @@ from django.urls import path
 from ggzy.web.views import accounts, catalog, entities, ledger, portal, trust
 from ggzy.web.views import bidding as bidding_pages
 from ggzy.web.views import deposits as deposit_pages
+from ggzy.web.views import evaluation as evaluation_pages
 from ggzy.web.views import experts as expert_pages
 from ggzy.web.views import fairness as fairness_pages
 from ggzy.web.views import tendering as tendering_pages
@@ -268,3 +269,4 @@ urlpatterns = [
         name="venue_witness_record",
     ),
 ]
+urlpatterns += evaluation_pages.URLS
