@@ -39,6 +39,7 @@ class Command(BaseCommand):
         self._demo_pki()
         self._demo_tender()
         self._demo_experts()
+        self._demo_venues()
 
     def _demo_pki(self) -> None:
         from django.conf import settings
@@ -74,4 +75,14 @@ class Command(BaseCommand):
         self.stdout.write(
             f"expert pool {state}: {pool.specialties} specialties, {pool.experts} experts"
             " (zhuanjia in the pool; zhuanjia02, zhuanjia03 waiting for approval)"
+        )
+
+    def _demo_venues(self) -> None:
+        from ggzy.venues.demo import load_demo_venues
+
+        venues = load_demo_venues()
+        state = "created" if venues.created else "already present"
+        self.stdout.write(
+            f"venues {state}: {venues.sites} sites (Nanjing, Suzhou, Guiyang), {venues.venues}"
+            f" venues, {len(venues.sessions)} remote evaluation session(s) at /venues/sessions/"
         )
