@@ -23,21 +23,21 @@ from ggzy.core.schemas import ErrorOut
 from ggzy.evaluation import selectors, services, services_report, services_scoring
 from ggzy.evaluation.models import EvaluationSession
 from ggzy.evaluation.schemas import (
-    CommitteeIn,
+    EvalCommitteeIn,
+    EvalExtensionIn,
+    EvalExtensionOut,
+    EvalFindingOut,
+    EvalLowPriceIn,
+    EvalReportOut,
+    EvalScoresIn,
+    EvalScoresOut,
     EvalSessionIn,
     EvalSessionOut,
-    ExtensionIn,
-    ExtensionOut,
-    FindingOut,
-    LowPriceIn,
-    ReportOut,
-    ScoresIn,
-    ScoresOut,
-    SignatureIn,
-    SignedOut,
-    SpanOut,
-    ViewingIn,
-    VotesIn,
+    EvalViewingIn,
+    FindingVotesIn,
+    ReportSignatureIn,
+    ReportSignedOut,
+    ViewingSpanOut,
 )
 from ggzy.experts.models import Expert
 from ggzy.tendering import selectors as tendering
@@ -138,7 +138,7 @@ def _expert(public_id: str) -> Expert:
 
 
 @router.post("/sessions/{evaluation_id}/committee", response={200: EvalSessionOut, **ERRORS})
-def form_committee(request: HttpRequest, evaluation_id: str, payload: CommitteeIn) -> Any:
+def form_committee(request: HttpRequest, evaluation_id: str, payload: EvalCommitteeIn) -> Any:
     """Seat the drawn and confirmed experts (and a works committee's tenderer representatives)."""
     session = _session(request, evaluation_id)
     require(request.auth, "evaluation.run")  # type: ignore[attr-defined]
@@ -167,7 +167,7 @@ def start_review(request: HttpRequest, evaluation_id: str) -> Any:
     return _fresh(request, session)
 
 
-@router.get("/sessions/{evaluation_id}/findings", response={200: list[FindingOut], **ERRORS})
+@router.get("/sessions/{evaluation_id}/findings", response={200: list[EvalFindingOut], **ERRORS})
 def findings(request: HttpRequest, evaluation_id: str) -> Any:
     return [finding_out(f) for f in selectors.findings(_session(request, evaluation_id))]
 
@@ -179,7 +179,7 @@ def start_scoring(request: HttpRequest, evaluation_id: str) -> Any:
     return _fresh(request, session)
 
 
-@router.post("/sessions/{evaluation_id}/report", response={200: ReportOut, **ERRORS})
+@router.post("/sessions/{evaluation_id}/report", response={200: EvalReportOut, **ERRORS})
 def build_report(request: HttpRequest, evaluation_id: str) -> Any:
     """Score the section and store the report every member signs."""
     session = _session(request, evaluation_id)
@@ -210,7 +210,7 @@ def _report(request: HttpRequest, session: EvaluationSession) -> dict[str, Any]:
     }
 
 
-@router.get("/sessions/{evaluation_id}/report", response={200: ReportOut, **ERRORS})
+@router.get("/sessions/{evaluation_id}/report", response={200: EvalReportOut, **ERRORS})
 def get_report(request: HttpRequest, evaluation_id: str) -> Any:
     """The report, its SHA-256 and who has signed it."""
     return _report(request, _session(request, evaluation_id))
@@ -244,8 +244,8 @@ def sheet(request: HttpRequest, evaluation_id: str) -> Any:
     return selectors.sheet(request.auth, _session(request, evaluation_id))  # type: ignore[attr-defined]
 
 
-@router.post("/sessions/{evaluation_id}/votes", response={200: list[FindingOut], **ERRORS})
-def cast_votes(request: HttpRequest, evaluation_id: str, payload: VotesIn) -> Any:
+@router.post("/sessions/{evaluation_id}/votes", response={200: list[EvalFindingOut], **ERRORS})
+def cast_votes(request: HttpRequest, evaluation_id: str, payload: FindingVotesIn) -> Any:
     """Confirm or overrule automated findings (overruling needs a reason)."""
     session = _member_session(evaluation_id)
     done = services.cast_votes(actor=request.auth, session=session,  # type: ignore[attr-defined]
@@ -254,8 +254,8 @@ def cast_votes(request: HttpRequest, evaluation_id: str, payload: VotesIn) -> An
     return [finding_out(rows[f.pk]) for f in done]
 
 
-@router.post("/sessions/{evaluation_id}/scores", response={200: ScoresOut, **ERRORS})
-def submit_scores(request: HttpRequest, evaluation_id: str, payload: ScoresIn) -> Any:
+@router.post("/sessions/{evaluation_id}/scores", response={200: EvalScoresOut, **ERRORS})
+def submit_scores(request: HttpRequest, evaluation_id: str, payload: EvalScoresIn) -> Any:
     """A member's scores with justifications (new or revised), all or nothing."""
     entries = [services_scoring.ScoreEntry(s.bid, s.criterion, s.points, s.justification)
                for s in payload.scores]  # fmt: skip
@@ -267,8 +267,8 @@ def submit_scores(request: HttpRequest, evaluation_id: str, payload: ScoresIn) -
     return {"accepted": count}
 
 
-@router.post("/sessions/{evaluation_id}/viewing", response={200: SpanOut, **ERRORS})
-def record_viewing(request: HttpRequest, evaluation_id: str, payload: ViewingIn) -> Any:
+@router.post("/sessions/{evaluation_id}/viewing", response={200: ViewingSpanOut, **ERRORS})
+def record_viewing(request: HttpRequest, evaluation_id: str, payload: EvalViewingIn) -> Any:
     """The page's open/heartbeat/close events for a bid document."""
     span = services_scoring.record_viewing(actor=request.auth, session=_member_session(evaluation_id),  # type: ignore[attr-defined]
                                            bid=payload.bid, action=payload.action)  # fmt: skip
@@ -278,8 +278,10 @@ def record_viewing(request: HttpRequest, evaluation_id: str, payload: ViewingIn)
             "ended_at": span.ended_at, "seconds": span.seconds}  # fmt: skip
 
 
-@router.post("/sessions/{evaluation_id}/extension-requests", response={201: ExtensionOut, **ERRORS})
-def request_extension(request: HttpRequest, evaluation_id: str, payload: ExtensionIn) -> Any:
+@router.post(
+    "/sessions/{evaluation_id}/extension-requests", response={201: EvalExtensionOut, **ERRORS}
+)
+def request_extension(request: HttpRequest, evaluation_id: str, payload: EvalExtensionIn) -> Any:
     """Say the time is not enough (R23: more than a third asking extends it)."""
     session = _member_session(evaluation_id)
     services_scoring.request_extension(actor=request.auth, session=session, reason=payload.reason)  # type: ignore[attr-defined]
@@ -293,7 +295,7 @@ def request_extension(request: HttpRequest, evaluation_id: str, payload: Extensi
 @router.post("/sessions/{evaluation_id}/bids/{label}/low-price",
              response={200: dict[str, Any], **ERRORS})  # fmt: skip
 def decide_low_price(
-    request: HttpRequest, evaluation_id: str, label: str, payload: LowPriceIn
+    request: HttpRequest, evaluation_id: str, label: str, payload: EvalLowPriceIn
 ) -> Any:
     """The chair records the committee's view of a flagged price's explanation."""
     bid = services_scoring.decide_low_price(actor=request.auth, session=_member_session(evaluation_id),  # type: ignore[attr-defined]
@@ -301,8 +303,8 @@ def decide_low_price(
     return {"bid": bid.label, "low_price": bid.low_price, "valid": bid.valid}
 
 
-@router.post("/sessions/{evaluation_id}/signatures", response={201: SignedOut, **ERRORS})
-def sign_report(request: HttpRequest, evaluation_id: str, payload: SignatureIn) -> Any:
+@router.post("/sessions/{evaluation_id}/signatures", response={201: ReportSignedOut, **ERRORS})
+def sign_report(request: HttpRequest, evaluation_id: str, payload: ReportSignatureIn) -> Any:
     """A member's ``ggzy-sig/1`` signature over the report bytes, with their person certificate."""
     session = _member_session(evaluation_id)
     row = services_report.sign_report(actor=request.auth, session=session, sigfile=payload.sigfile)  # type: ignore[attr-defined]

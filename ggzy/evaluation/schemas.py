@@ -14,52 +14,52 @@ class EvalSessionIn(StrictSchema):
     section: str = Field(min_length=1, max_length=32)
 
 
-class CommitteeIn(StrictSchema):
+class EvalCommitteeIn(StrictSchema):
     experts: list[str] = Field(max_length=25)  # expert public ids, drawn and confirmed
     chair: str = Field(min_length=1, max_length=150)  # an expert's public id or a rep's username
     tenderer_reps: list[str] = Field(default_factory=list, max_length=10)  # usernames
 
 
-class VoteIn(StrictSchema):
+class FindingVoteIn(StrictSchema):
     finding: int = Field(ge=1, le=2**62)
     agrees: bool
     reason: str = Field("", max_length=500)
 
 
-class VotesIn(StrictSchema):
-    votes: list[VoteIn] = Field(min_length=1, max_length=5000)
+class FindingVotesIn(StrictSchema):
+    votes: list[FindingVoteIn] = Field(min_length=1, max_length=5000)
 
 
-class ScoreIn(StrictSchema):
+class EvalScoreIn(StrictSchema):
     bid: str = Field(min_length=1, max_length=8)  # the anonymous label
     criterion: str = Field(min_length=1, max_length=16)
     points: str = Field(min_length=1, max_length=20)  # a decimal, as text
     justification: str = Field("", max_length=1000)
 
 
-class ScoresIn(StrictSchema):
-    scores: list[ScoreIn] = Field(min_length=1, max_length=20_000)
+class EvalScoresIn(StrictSchema):
+    scores: list[EvalScoreIn] = Field(min_length=1, max_length=20_000)
 
 
-class ViewingIn(StrictSchema):
+class EvalViewingIn(StrictSchema):
     bid: str = Field(min_length=1, max_length=8)
     action: Literal["start", "viewing", "stop"]
 
 
-class ExtensionIn(StrictSchema):
+class EvalExtensionIn(StrictSchema):
     reason: str = Field(max_length=500)
 
 
-class LowPriceIn(StrictSchema):
+class EvalLowPriceIn(StrictSchema):
     accepted: bool
     note: str = Field(max_length=500)
 
 
-class SignatureIn(StrictSchema):
+class ReportSignatureIn(StrictSchema):
     sigfile: dict[str, Any]
 
 
-class MemberOut(StrictSchema):
+class EvalMemberOut(StrictSchema):
     ref: str
     name: str
     kind: str
@@ -90,13 +90,13 @@ class EvalSessionOut(StrictSchema):
     scoring_deadline: datetime | None
     extended: bool
     due_per_member: int
-    members: list[MemberOut]
+    members: list[EvalMemberOut]
     bids: list[SessionBidOut]
     report_sha256: str
     revealed: list[dict[str, Any]] | None
 
 
-class FindingOut(StrictSchema):
+class EvalFindingOut(StrictSchema):
     id: int
     bid: str
     kind: str
@@ -108,11 +108,11 @@ class FindingOut(StrictSchema):
     overruled: int
 
 
-class ScoresOut(StrictSchema):
+class EvalScoresOut(StrictSchema):
     accepted: int
 
 
-class SpanOut(StrictSchema):
+class ViewingSpanOut(StrictSchema):
     bid: str
     started_at: datetime
     last_seen_at: datetime
@@ -120,14 +120,14 @@ class SpanOut(StrictSchema):
     seconds: int
 
 
-class ExtensionOut(StrictSchema):
+class EvalExtensionOut(StrictSchema):
     asking: int
     members: int
     extended: bool
     scoring_deadline: datetime | None
 
 
-class ReportOut(StrictSchema):
+class EvalReportOut(StrictSchema):
     sha256: str
     status: str
     report: dict[str, Any]
@@ -135,7 +135,7 @@ class ReportOut(StrictSchema):
     revealed: list[dict[str, Any]] | None
 
 
-class SignedOut(StrictSchema):
+class ReportSignedOut(StrictSchema):
     member: str
     signature: int
     signed: int

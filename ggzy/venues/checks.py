@@ -61,6 +61,13 @@ class Hours:
         return not self.problem
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 9000  # far beyond any booking; keeps date arithmetic in range
+
+
+def in_range(moment: datetime | date) -> bool:
+    return FIRST_YEAR <= moment.year <= LAST_YEAR
+
+
 def within_hours(start: datetime, end: datetime, opens_at: time, closes_at: time) -> Hours:
     local_start, local_end = start.astimezone(CHINA), end.astimezone(CHINA)
     day = local_start.date()

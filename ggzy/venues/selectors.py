@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 
 from ggzy.accounts.gate import allowed, require
 from ggzy.core.errors import NotFound
+from ggzy.venues import checks
 from ggzy.venues.models import (
     Booking,
     ExpertAssignment,
@@ -86,6 +87,9 @@ def bookings(actor: Any, *, start: datetime | None = None, end: datetime | None 
              section: str = "") -> QuerySet[Booking]:  # fmt: skip
     """Bookings overlapping ``[start, end)`` (either open), for a venue or a site."""
     require(actor, "venues.view")
+    for moment in (start, end):
+        if moment is not None and not checks.in_range(moment):
+            raise checks.refuse("start", "date_out_of_range", "日期超出范围 (date out of range)")
     qs = _bookings()
     if start is not None:
         qs = qs.filter(end__gt=start)

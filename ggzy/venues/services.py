@@ -238,6 +238,8 @@ def _check_venue(venue: Venue, purpose: str) -> None:
 def _check_times(venue: Venue, start: datetime, end: datetime, override_reason: str) -> str:
     if start.tzinfo is None or end.tzinfo is None:
         raise checks.refuse("start", "naive_datetime", "时间须带时区 (timezone required)")
+    if not (checks.in_range(start) and checks.in_range(end)):
+        raise checks.refuse("start", "date_out_of_range", "日期超出范围 (date out of range)")
     if end <= start:
         raise checks.refuse("end", "bad_period", "结束时间应晚于开始时间 (end before start)")
     if end - start > MAX_BOOKING:

@@ -88,3 +88,37 @@ def test_the_lifecycle_through_the_api(world):  # type: ignore[no-untyped-def]
     assert report["status"] == "signed" and all(s["signed"] for s in report["signatures"])
     assert {r["label"] for r in report["revealed"]} == set(labels)
     assert_error(http.call("POST", f"{url}/scores", ok, token=members[0][1]), 409, "report_signed")
+
+
+def test_the_cli_shows_a_session_and_writes_the_report_bytes(world, tmp_path):  # type: ignore[no-untyped-def]
+    import hashlib
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from ggzy.evaluation import services, services_report
+
+    w.open_section(world, ["9000000.00", "9500000.00", "9300000.00"])
+    session = w.seated(world)
+    services.start_review(actor=world.staff, session=session)
+    w.confirm_all(world, session)
+    services.start_scoring(actor=world.staff, session=session)
+    w.score_all(world, session, {label: TECH for label in ("A", "B", "C")})
+    out = io.StringIO()
+    call_command("evaluation", "show", session.public_id, stdout=out)
+    shown = out.getvalue()
+    assert '"status": "scoring"' in shown and '"scored": 6' in shown and "25.00" not in shown
+    with pytest.raises(CommandError, match="report_not_found"):
+        call_command("evaluation", "report", session.public_id, stdout=io.StringIO())
+    services_report.build_report(actor=world.staff, session=session)
+    session.refresh_from_db()
+    target = tmp_path / "report.json"
+    call_command("evaluation", "report", session.public_id, "--bytes", str(target),
+                 stdout=io.StringIO())  # fmt: skip
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == session.report_sha256
+    md = io.StringIO()
+    call_command("evaluation", "report", session.public_id, "--markdown", stdout=md)
+    assert "中标候选人" in md.getvalue()
+    with pytest.raises(CommandError, match="session_not_found"):
+        call_command("evaluation", "show", "nope", stdout=io.StringIO())

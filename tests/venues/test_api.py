@@ -37,7 +37,9 @@ def test_booking_and_its_conflict_over_http(vw: VenueWorld) -> None:
     # the calendar lists it; release frees it
     listed = http.call("GET", f"{V}/bookings", query={"site": "NJ"}, token=token).json()
     assert [b["id"] for b in listed] == [made["id"]]
-    r = http.call("POST", f"{V}/bookings/{made['id']}/release", body={"reason": "改期"}, token=token)
+    r = http.call(
+        "POST", f"{V}/bookings/{made['id']}/release", body={"reason": "改期"}, token=token
+    )
     assert r.json()["state"] == "released"
     assert http.call("POST", f"{V}/bookings", body=body, token=token).status_code == 201
 
@@ -84,9 +86,7 @@ def test_a_session_over_http_and_the_state_a_venue_polls(vw: VenueWorld) -> None
     state = http.call("GET", f"{V}/sessions/{sid}/state", query={"since": "1"}, token=sz_token)
     body = state.json()
     assert (body["state"], body["last_seq"]) == ("checking_in", 2)
-    assert [(e["seq"], e["kind"], e["venue"]) for e in body["events"]] == [
-        (2, "check_in", "SZ/E1")
-    ]
+    assert [(e["seq"], e["kind"], e["venue"]) for e in body["events"]] == [(2, "check_in", "SZ/E1")]
     sz = next(v for v in body["venues"] if v["role"] == "secondary")
     assert sz["experts"][0]["checked_in_at"] is not None and sz["seats"] == 3
     nothing_new = http.call("GET", f"{V}/sessions/{sid}/state", query={"since": "2"},
@@ -107,3 +107,30 @@ def test_strangers_do_not_see_venues(vw: VenueWorld, users) -> None:  # type: ig
     r = api_client().call("GET", f"{V}/bookings/{booking.public_id}",
                           token=_token(users["regulator"]))  # fmt: skip
     assert r.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("GET", f"{V}/bookings?start=9999-12-31T23:00:00-12:00", None),
+        ("GET", f"{V}/bookings?end=0001-01-01T00:00:00%2B14:00", None),
+        ("POST", f"{V}/bookings", "far"),
+    ],
+)
+def test_dates_at_the_edge_are_refused_not_crashed(vw: VenueWorld, method: str, url: str,
+                                                   body: str | None) -> None:  # fmt: skip
+    payload = None
+    if body:
+        payload = {"venue": vw.venues["NJ/E1"].pk, "section": vw.main_section.public_id,
+                   "purpose": "evaluation", "start": "9999-12-31T20:00:00-10:00",
+                   "end": "9999-12-31T22:00:00-10:00", "override_reason": "x"}  # fmt: skip
+    r = api_client().call(method, url, body=payload, token=_token(vw.booker))
+    assert_error(r, 422, "date_out_of_range")
+
+
+def test_the_calendar_tolerates_a_far_week(vw: VenueWorld) -> None:
+    from django.test import Client
+
+    c = Client()
+    c.force_login(vw.booker)
+    assert c.get("/venues/", {"week": "9999-12-31"}).status_code == 200

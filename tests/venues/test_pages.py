@@ -81,7 +81,8 @@ def test_a_session_is_laid_out_from_the_pages(vw: VenueWorld) -> None:
 
 
 def test_the_shared_state_page_polls_and_the_witness_console_records(vw: VenueWorld) -> None:
-    main, sz = vw.main(), vw.secondary("SZ/E1", 0)
+    main = vw.main()
+    vw.secondary("SZ/E1", 0)
     s = main.session
     page = _client(vw.booker).get(f"/venues/sessions/{s.public_id}/")
     body = page.content.decode()

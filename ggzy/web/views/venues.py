@@ -25,7 +25,7 @@ from ggzy.core.clock import CHINA
 from ggzy.core.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
 from ggzy.experts import selectors as experts
 from ggzy.tendering import selectors as tendering
-from ggzy.venues import selectors, services, sessions
+from ggzy.venues import checks, selectors, services, sessions
 from ggzy.venues.models import Booking, RemoteSession, SessionVenue
 from ggzy.venues.states import LIVE_STATES, EventKind, Purpose
 from ggzy.web.forms_venues import (
@@ -86,7 +86,8 @@ def calendar(request: HttpRequest) -> Page:
     form = CalendarForm(request.GET or None, sites=sites)
     day, site = clock.today(), ""
     if form.is_valid():
-        day = form.cleaned_data["week"] or day
+        week = form.cleaned_data["week"]
+        day = week if week is not None and checks.in_range(week) else day
         site = form.cleaned_data["site"]
     monday = day - timedelta(days=day.weekday())
     days = [monday + timedelta(days=n) for n in range(7)]

@@ -122,6 +122,10 @@ class Command(BaseCommand):
             day = date.fromisoformat(opts["start"]) if opts["start"] else clock.today()
         except ValueError:
             raise CommandError(f"[bad_date] 日期应为 YYYY-MM-DD: {opts['start']}") from None
+        from ggzy.venues.checks import in_range
+
+        if not in_range(day):
+            raise CommandError(f"[date_out_of_range] 日期超出范围: {day}")
         start = datetime(day.year, day.month, day.day, tzinfo=CHINA)
         qs = Booking.objects.select_related("venue__site", "section").filter(
             end__gt=start, start__lt=start + timedelta(days=max(1, min(opts["days"], 366)))
