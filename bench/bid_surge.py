@@ -113,8 +113,10 @@ class Server:
     group, so ``kill -9`` of the group takes the master and every worker at once."""
 
     def __init__(self, app: str, env: dict[str, str], port: int, workers: int, log: Path,
-                 chainer: bool = False, pythonpath: str | None = None) -> None:  # fmt: skip
+                 chainer: bool = False, pythonpath: str | None = None,
+                 threads: int = 1) -> None:  # fmt: skip
         self.app, self.env, self.port, self.workers, self.log = app, env, port, workers, log
+        self.threads = threads
         self.chainer, self.pythonpath = chainer, pythonpath
         self.procs: list[subprocess.Popen[bytes]] = []
         self.on_start: Any = lambda srv: None
@@ -125,6 +127,8 @@ class Server:
         t = time.perf_counter()
         argv = [GUNICORN, self.app, "-w", str(self.workers), "-b", f"{HOST}:{self.port}",
                 "--timeout", "300", "--backlog", "2048", "--access-logfile", "-"]  # fmt: skip
+        if self.threads > 1:  # gthread workers: bodies are read while other requests verify
+            argv += ["--threads", str(self.threads)]
         if self.pythonpath:
             argv += ["--pythonpath", self.pythonpath]
         logf = open(self.log, "ab")  # noqa: SIM115
@@ -511,7 +515,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             result["body_bytes"] = {"min": min(map(len, bodies)), "max": max(map(len, bodies))}
             port = free_port()
             server = Server("ggzy.wsgi:application", env, port, args.workers, work / "gunicorn.log",
-                            chainer=args.chainer == "process")  # fmt: skip
+                            chainer=args.chainer == "process", threads=args.threads)  # fmt: skip
             server.on_start = lambda srv: srv not in running and running.append(srv)
             result["server_start_s"] = server.start()
             result["trivial_get"] = trivial_get(port)
@@ -603,7 +607,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             benv = {**env, "GGZY_BENCH_BASELINE_DIR": str(bdir)}
             bport = free_port()
             base = Server("bid_surge:baseline_app", benv, bport, args.workers,
-                          work / "baseline.log", pythonpath=str(REPO / "bench"))  # fmt: skip
+                          work / "baseline.log", pythonpath=str(REPO / "bench"),
+                          threads=args.threads)  # fmt: skip
             base.on_start = lambda srv: running.append(srv)
             base.start()
             bt0 = time.time() + 2
@@ -628,7 +633,7 @@ def report(r: dict[str, Any]) -> str:
     a = r["args"]
     lines = [
         f"{a['bidders']} bidders × {r['body_bytes']['min'] / 2**20:.2f} MiB, arrivals "
-        f"`{a['arrivals']}` in the last {a['window']:.0f} s, gunicorn -w {a['workers']}, "
+        f"`{a['arrivals']}` in the last {a['window']:.0f} s, gunicorn -w {a['workers']} --threads {a.get('threads', 1)}, "
         f"ledger {r['ledger']}, crash {r['crash']}, after a lost answer: {a.get('recover', 'get')}",
         "",
         "| server | receipts | p50 s | p95 s | p99 s | max s | throughput /s | load avg |",
@@ -674,6 +679,7 @@ def main(argv: list[str] | None = None) -> int:
         "--margin", type=float, default=2.0, help="last arrival this long before the deadline"
     )
     p.add_argument("--workers", type=int, default=4)
+    p.add_argument("--threads", type=int, default=1, help="threads per worker (gthread when > 1)")
     p.add_argument("--chainer", choices=("writers", "process"), default="writers")
     p.add_argument("--cipher", default="aes-256-gcm")
     p.add_argument("--lead", type=float, default=None, help="deadline this long after setup starts")
