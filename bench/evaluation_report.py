@@ -57,7 +57,7 @@ def child(out: str, bids: int, experts: int, repeats: int) -> None:
 
     from ggzy.bidding import register as bid_register
     from ggzy.core import clock
-    from ggzy.evaluation import config, services, services_report, services_scoring
+    from ggzy.evaluation import config, services, services_report, services_review, services_scoring
     from ggzy.evaluation.models import EvaluationSession, Score
     from ggzy.ledger import signing
     from ggzy.registry.models import Region
@@ -84,11 +84,13 @@ def child(out: str, bids: int, experts: int, repeats: int) -> None:
         chosen = [m.expert for m in world.members[:experts]]
         services.form_committee(actor=world.staff, session=session, experts=chosen,
                                 chair=chosen[0])  # fmt: skip
-        services.start_review(actor=world.staff, session=session)
+        services_review.start_review(actor=world.staff, session=session)
         ids = list(session.findings.values_list("pk", flat=True))
         for m in world.members[:experts]:
-            services.cast_votes(actor=m.user, session=session, votes=[(f, True, "") for f in ids])
-        services.start_scoring(actor=world.staff, session=session)
+            services_review.cast_votes(
+                actor=m.user, session=session, votes=[(f, True, "") for f in ids]
+            )
+        services_review.start_scoring(actor=world.staff, session=session)
         session.refresh_from_db()
         for bid in session.bids.filter(low_price="pending"):
             services_scoring.decide_low_price(actor=world.members[0].user, session=session,

@@ -20,7 +20,7 @@ from ninja import Router, Status
 from ggzy.accounts.gate import require
 from ggzy.core.errors import NotFound, ValidationFailed
 from ggzy.core.schemas import ErrorOut
-from ggzy.evaluation import selectors, services, services_report, services_scoring
+from ggzy.evaluation import selectors, services, services_report, services_review, services_scoring
 from ggzy.evaluation.models import EvaluationSession
 from ggzy.evaluation.schemas import (
     EvalCommitteeIn,
@@ -163,7 +163,9 @@ def form_committee(request: HttpRequest, evaluation_id: str, payload: EvalCommit
 @router.post("/sessions/{evaluation_id}/review", response={200: EvalSessionOut, **ERRORS})
 def start_review(request: HttpRequest, evaluation_id: str) -> Any:
     """Run the automated qualification and compliance checks."""
-    session = services.start_review(actor=request.auth, session=_session(request, evaluation_id))  # type: ignore[attr-defined]
+    session = services_review.start_review(
+        actor=request.auth, session=_session(request, evaluation_id)
+    )  # type: ignore[attr-defined]
     return _fresh(request, session)
 
 
@@ -175,7 +177,9 @@ def findings(request: HttpRequest, evaluation_id: str) -> Any:
 @router.post("/sessions/{evaluation_id}/scoring", response={200: EvalSessionOut, **ERRORS})
 def start_scoring(request: HttpRequest, evaluation_id: str) -> Any:
     """Close the review (every finding decided by a majority) and start scoring."""
-    session = services.start_scoring(actor=request.auth, session=_session(request, evaluation_id))  # type: ignore[attr-defined]
+    session = services_review.start_scoring(
+        actor=request.auth, session=_session(request, evaluation_id)
+    )  # type: ignore[attr-defined]
     return _fresh(request, session)
 
 
@@ -248,7 +252,7 @@ def sheet(request: HttpRequest, evaluation_id: str) -> Any:
 def cast_votes(request: HttpRequest, evaluation_id: str, payload: FindingVotesIn) -> Any:
     """Confirm or overrule automated findings (overruling needs a reason)."""
     session = _member_session(evaluation_id)
-    done = services.cast_votes(actor=request.auth, session=session,  # type: ignore[attr-defined]
+    done = services_review.cast_votes(actor=request.auth, session=session,  # type: ignore[attr-defined]
                                votes=[(v.finding, v.agrees, v.reason) for v in payload.votes])  # fmt: skip
     rows = {f.pk: f for f in selectors.findings(session)}
     return [finding_out(rows[f.pk]) for f in done]

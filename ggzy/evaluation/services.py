@@ -1,11 +1,11 @@
-"""Evaluation writes, part one: the session, its committee (R17/R18/R19) and the
-qualification review. Each write checks the actor's right through the access gate and the
+"""Evaluation writes, part one: the session and its committee (R17/R18/R19). Each write checks the actor's right through the access gate and the
 state against the transition table, writes in one transaction and appends one ledger event on
 ``evaluation:<public_id>``. Ledger payloads name no expert and no bidder while the labels are
 sealed.
 
-Scoring, viewing spans, time extensions and low-price explanations are in
-``services_scoring``; the report and its signatures in ``services_report``.
+The qualification review is in ``services_review``; scoring, viewing spans, time extensions
+and low-price explanations in ``services_scoring``; the report and its signatures in
+``services_report``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -28,29 +27,22 @@ from ggzy.core.errors import (
     Conflict,
     DomainError,
     NotAuthenticated,
-    NotFound,
     PermissionDenied,
     ValidationFailed,
 )
-from ggzy.evaluation import config, review
+from ggzy.evaluation import config
 from ggzy.evaluation.committee import committee_violations
-from ggzy.evaluation.inputs import BidInput
 from ggzy.evaluation.models import (
     CommitteeMember,
     EvaluationSession,
-    Finding,
-    FindingVote,
     SessionBid,
 )
-from ggzy.evaluation.prices import abnormally_low_findings, evaluated_price
 from ggzy.evaluation.scheme import ScoringError
 from ggzy.evaluation.states import (
-    LowPriceOutcome,
     MemberKind,
     SessionStatus,
     blind_label,
     can_move,
-    majority,
 )
 from ggzy.experts.models import Expert
 from ggzy.experts.states import drawable_on
@@ -322,145 +314,3 @@ def _check_reps(
     if outsiders or any(u.pk in expert_users for u in reps):
         raise ValidationFailed("招标人代表须为招标人的成员 (a representative acts for the tenderer)",
                                code="not_tenderer_rep", detail={"users": outsiders})  # fmt: skip
-
-
-# --- the qualification and compliance review ----------------------------------------------------
-
-
-def start_review(*, actor: User, session: EvaluationSession) -> EvaluationSession:
-    """Run the automated checks of every bid; the members then confirm or overrule them."""
-    require(actor, "evaluation.run")
-    with transaction.atomic():
-        session = locked(session)
-        expect(session, SessionStatus.FORMING)
-        if not session.members.exists():
-            raise Conflict("评标委员会尚未组建 (form the committee first)",
-                           code="committee_not_formed")  # fmt: skip
-        section = Section.objects.select_related("project").get(pk=session.section_id)
-        bids = list(session.bids.select_related("entity"))
-        day = (
-            section.bid_deadline.astimezone(clock.CHINA).date()
-            if section.bid_deadline
-            else clock.today()
-        )
-        checks = review.run_checks(
-            section,
-            [review.Subject(b.label, b.entity, b.decryption, b.price) for b in bids],
-            day,
-        )
-        Finding.objects.bulk_create([
-            Finding(session=session, bid=b, kind=c.kind, passed=c.passed, message=c.message,
-                    detail=c.detail)
-            for b in bids for c in checks[b.label]
-        ])  # fmt: skip
-        move(session, SessionStatus.QUALIFICATION)
-        session.save(update_fields=["status"])
-        failed = sorted({b.label for b in bids for c in checks[b.label] if not c.passed})
-        event(actor, session, "evaluation.review_started", {
-            "findings": sum(len(v) for v in checks.values()), "failed_bids": failed,
-        })  # fmt: skip
-    return session
-
-
-def cast_votes(
-    *, actor: User, session: EvaluationSession, votes: Sequence[tuple[int, bool, str]]
-) -> list[Finding]:
-    """A member confirms (``agrees``) or overrules automated findings: ``(finding id, agrees,
-    reason)``. Overruling needs a reason. A finding is decided once a majority of the
-    committee agrees one way. All or nothing."""
-    member = require_member(actor, session)
-    if not votes:
-        raise ValidationFailed("没有审查意见 (no votes)", code="no_votes")
-    cleaned = [(int(f), bool(a), reason_text(r, required=not a)) for f, a, r in votes]
-    if len({f for f, _, _ in cleaned}) != len(cleaned):
-        raise ValidationFailed("同一审查项重复表决 (a finding voted twice)", code="duplicate_vote")
-    now = clock.now()
-    with transaction.atomic():
-        session = locked(session)
-        expect(session, SessionStatus.QUALIFICATION)
-        findings = {f.pk: f for f in Finding.objects.select_for_update().filter(
-            session=session, pk__in=[f for f, _, _ in cleaned])}  # fmt: skip
-        unknown = [f for f, _, _ in cleaned if f not in findings]
-        if unknown:
-            raise NotFound("审查项不存在 (no such finding)", code="finding_not_found",
-                           detail={"findings": unknown})  # fmt: skip
-        voted = set(FindingVote.objects.filter(member=member, finding_id__in=list(findings))
-                    .values_list("finding_id", flat=True))  # fmt: skip
-        if voted:
-            raise Conflict("已表决过 (already voted)", code="already_voted",
-                           detail={"findings": sorted(voted)})  # fmt: skip
-        FindingVote.objects.bulk_create([
-            FindingVote(finding_id=f, member=member, agrees=a, reason=r, voted_at=now)
-            for f, a, r in cleaned
-        ])  # fmt: skip
-        size = session.members.count()
-        decided = _decide(list(findings.values()), size, now)
-        event(actor, session, "evaluation.findings_voted", {
-            "member": member.ref, "votes": len(cleaned),
-            "overruled": sorted(f for f, a, _ in cleaned if not a), "decided": decided,
-        })  # fmt: skip
-    return list(findings.values())
-
-
-def _decide(findings: list[Finding], size: int, now: Any) -> list[int]:
-    decided = []
-    counts: dict[int, list[bool]] = {}
-    for finding_id, agrees in FindingVote.objects.filter(
-        finding_id__in=[f.pk for f in findings]
-    ).values_list("finding_id", "agrees"):
-        counts.setdefault(finding_id, []).append(agrees)
-    for finding in findings:
-        if finding.outcome is not None:
-            continue
-        given = counts.get(finding.pk, [])
-        agree, overrule = sum(given), len(given) - sum(given)
-        if majority(agree, size) or majority(overrule, size):
-            finding.outcome = finding.passed if majority(agree, size) else not finding.passed
-            finding.decided_at = now
-            finding.save(update_fields=["outcome", "decided_at"])
-            decided.append(finding.pk)
-    return decided
-
-
-def start_scoring(*, actor: User, session: EvaluationSession) -> EvaluationSession:
-    """Close the review: every finding decided; bids that failed one are invalid, with the
-    reason. Valid bids with an abnormally low price wait for the bidder's explanation; the
-    scoring deadline starts."""
-    require(actor, "evaluation.run")
-    now = clock.now()
-    with transaction.atomic():
-        session = locked(session)
-        expect(session, SessionStatus.QUALIFICATION)
-        pending = session.findings.filter(outcome__isnull=True).count()
-        if pending:
-            raise Conflict("尚有审查项未形成多数意见 (findings still undecided)",
-                           code="review_incomplete", detail={"undecided": pending})  # fmt: skip
-        failed: dict[int, list[str]] = {}
-        for bid_id, message in session.findings.filter(outcome=False).values_list(
-            "bid_id", "message"
-        ):
-            failed.setdefault(bid_id, []).append(message)
-        bids = list(session.bids.all())
-        for bid in bids:
-            if bid.pk in failed:
-                bid.invalid_reason = "；".join(failed[bid.pk])[:500]
-        valid = [b for b in bids if b.valid and b.price is not None]
-        scheme = config.scheme(session.scheme)
-        low = abnormally_low_findings(
-            {b.label: evaluated_price(BidInput(b.label, b.label, b.price)).corrected
-             for b in valid},
-            scheme.abnormally_low, None,
-        )  # fmt: skip
-        for bid in bids:
-            if bid.label in low:
-                bid.low_price = LowPriceOutcome.PENDING
-        SessionBid.objects.bulk_update(bids, ["invalid_reason", "low_price"])
-        move(session, SessionStatus.SCORING)
-        session.scoring_started_at = now
-        session.scoring_deadline = now + timedelta(hours=SCORING_HOURS)
-        session.save(update_fields=["status", "scoring_started_at", "scoring_deadline"])
-        event(actor, session, "evaluation.scoring_started", {
-            "invalid": sorted(b.label for b in bids if not b.valid),
-            "abnormally_low": sorted(low), "deadline": session.scoring_deadline.isoformat(),
-        })  # fmt: skip
-    return session

@@ -97,13 +97,13 @@ def test_the_cli_shows_a_session_and_writes_the_report_bytes(world, tmp_path):  
     from django.core.management import call_command
     from django.core.management.base import CommandError
 
-    from ggzy.evaluation import services, services_report
+    from ggzy.evaluation import services_report, services_review
 
     w.open_section(world, ["9000000.00", "9500000.00", "9300000.00"])
     session = w.seated(world)
-    services.start_review(actor=world.staff, session=session)
+    services_review.start_review(actor=world.staff, session=session)
     w.confirm_all(world, session)
-    services.start_scoring(actor=world.staff, session=session)
+    services_review.start_scoring(actor=world.staff, session=session)
     w.score_all(world, session, {label: TECH for label in ("A", "B", "C")})
     out = io.StringIO()
     call_command("evaluation", "show", session.public_id, stdout=out)

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from ggzy.evaluation import selectors, services, services_report
+from ggzy.evaluation import selectors, services, services_report, services_review
 from ggzy.evaluation.states import SessionStatus
 from ggzy.ledger.models import Event
 from tests.evaluation import world as w
@@ -27,13 +27,13 @@ def test_comprehensive_scoring_from_the_opening_record_to_a_signed_report(world)
     # when the center opens the session and seats the committee
     session = w.seated(world)
     assert session.status == SessionStatus.FORMING and session.members.count() == 5
-    services.start_review(actor=world.staff, session=session)
+    services_review.start_review(actor=world.staff, session=session)
     session.refresh_from_db()
     assert session.status == SessionStatus.QUALIFICATION
     assert session.findings.count() == 3 * 4 and not session.findings.filter(passed=False).exists()
     w.confirm_all(world, session)
     assert not session.findings.filter(outcome__isnull=True).exists()
-    services.start_scoring(actor=world.staff, session=session)
+    services_review.start_scoring(actor=world.staff, session=session)
     session.refresh_from_db()
     assert session.status == SessionStatus.SCORING
     labels = sorted(session.bids.values_list("label", flat=True))
@@ -78,9 +78,9 @@ def test_lowest_evaluated_price_from_the_opening_record_to_a_signed_report(  # t
     world = w.make_world(frozen_clock, method="lowest_price")
     w.open_section(world, ["9000000.00", "9500000.00", "8900000.00"])
     session = w.seated(world)
-    services.start_review(actor=world.staff, session=session)
+    services_review.start_review(actor=world.staff, session=session)
     w.confirm_all(world, session)
-    services.start_scoring(actor=world.staff, session=session)
+    services_review.start_scoring(actor=world.staff, session=session)
     # nothing to score under R35: the report follows at once
     result = services_report.build_report(actor=world.staff, session=session)
     prices = {b.label: b.price for b in session.bids.all()}

@@ -10,12 +10,13 @@ import pytest
 
 from ggzy.accounts.roles import Role
 from ggzy.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
-from ggzy.evaluation import selectors, services, services_report, services_scoring
+from ggzy.evaluation import selectors, services, services_report, services_review, services_scoring
 from ggzy.evaluation.models import EvaluationSession, Score, ViewingSpan
 from ggzy.evaluation.services_scoring import ScoreEntry
 from ggzy.evaluation.states import LowPriceOutcome, SessionStatus
 from ggzy.experts import services as expert_services
 from ggzy.ledger.models import Event
+from ggzy.registry.models import Qualification
 from ggzy.registry.services import update_entity
 from tests.conftest import make_user
 from tests.evaluation import world as w
@@ -36,9 +37,9 @@ def _code(exc: pytest.ExceptionInfo[DomainError]) -> str:
 def _scoring(world) -> EvaluationSession:  # type: ignore[no-untyped-def]
     w.open_section(world, PRICES)
     session = w.seated(world)
-    services.start_review(actor=world.staff, session=session)
+    services_review.start_review(actor=world.staff, session=session)
     w.confirm_all(world, session)
-    services.start_scoring(actor=world.staff, session=session)
+    services_review.start_scoring(actor=world.staff, session=session)
     session.refresh_from_db()
     return session
 
@@ -151,7 +152,7 @@ def test_related_bidders_are_both_void_r48(world):  # type: ignore[no-untyped-de
                   changes={"legal_representative_id": first.entity.legal_representative_id})  # fmt: skip
     w.open_section(world, PRICES)
     session = w.seated(world)
-    services.start_review(actor=world.staff, session=session)
+    services_review.start_review(actor=world.staff, session=session)
     related = session.findings.filter(kind="related_bidders", passed=False)
     labels = {f.bid.entity_id: f.bid.label for f in related}
     assert set(labels) == {first.entity.pk, second.entity.pk}
@@ -159,7 +160,7 @@ def test_related_bidders_are_both_void_r48(world):  # type: ignore[no-untyped-de
         assert finding.detail["related"] == [x for x in labels.values() if x != finding.bid.label]
         assert first.entity.name not in json.dumps(finding.detail, ensure_ascii=False)
     w.confirm_all(world, session)
-    services.start_scoring(actor=world.staff, session=session)
+    services_review.start_scoring(actor=world.staff, session=session)
     invalid = {b.label: b.invalid_reason for b in session.bids.all() if not b.valid}
     assert set(invalid) == set(labels.values()) and all("R48" in r for r in invalid.values())
     # and an invalid bid is not scored
@@ -172,31 +173,35 @@ def test_related_bidders_are_both_void_r48(world):  # type: ignore[no-untyped-de
 def test_overruling_needs_a_reason_and_the_majority_decides(world):  # type: ignore[no-untyped-def]
     w.open_section(world, PRICES)
     session = w.seated(world)
-    services.start_review(actor=world.staff, session=session)
+    services_review.start_review(actor=world.staff, session=session)
     finding = session.findings.get(bid__label="A", kind="qualification")
     with pytest.raises(ValidationFailed) as exc:
-        services.cast_votes(actor=world.members[0].user, session=session,
+        services_review.cast_votes(actor=world.members[0].user, session=session,
                             votes=[(finding.pk, False, "  ")])  # fmt: skip
     assert _code(exc) == "reason_required"
     for m in world.members[:3]:  # three of five overrule: the majority
-        services.cast_votes(actor=m.user, session=session,
+        services_review.cast_votes(actor=m.user, session=session,
                             votes=[(finding.pk, False, "资质证书已过期，见附件")])  # fmt: skip
     finding.refresh_from_db()
     assert finding.outcome is False and finding.passed is True
     with pytest.raises(Conflict) as exc:
-        services.cast_votes(actor=world.members[0].user, session=session,
+        services_review.cast_votes(actor=world.members[0].user, session=session,
                             votes=[(finding.pk, True, "")])  # fmt: skip
     assert _code(exc) == "already_voted"
     with pytest.raises(Conflict) as exc:
-        services.start_scoring(actor=world.staff, session=session)
+        services_review.start_scoring(actor=world.staff, session=session)
     assert _code(exc) == "review_incomplete"
     rest = list(session.findings.filter(outcome__isnull=True).values_list("pk", flat=True))
     for m in world.members:
-        services.cast_votes(actor=m.user, session=session, votes=[(f, True, "") for f in rest])
-    services.start_scoring(actor=world.staff, session=session)
+        services_review.cast_votes(
+            actor=m.user, session=session, votes=[(f, True, "") for f in rest]
+        )
+    services_review.start_scoring(actor=world.staff, session=session)
     assert "资质" in session.bids.get(label="A").invalid_reason
     with pytest.raises(PermissionDenied) as exc:
-        services.cast_votes(actor=world.staff, session=session, votes=[(finding.pk, True, "")])
+        services_review.cast_votes(
+            actor=world.staff, session=session, votes=[(finding.pk, True, "")]
+        )
     assert _code(exc) == "not_on_committee"
 
 
@@ -343,9 +348,9 @@ def test_viewing_spans_from_the_heartbeat(world):  # type: ignore[no-untyped-def
 def test_an_abnormally_low_price_waits_for_the_explanation(world):  # type: ignore[no-untyped-def]
     w.open_section(world, ["9000000.00", "9500000.00", "5000000.00"])
     session = w.seated(world)
-    services.start_review(actor=world.staff, session=session)
+    services_review.start_review(actor=world.staff, session=session)
     w.confirm_all(world, session)
-    services.start_scoring(actor=world.staff, session=session)
+    services_review.start_scoring(actor=world.staff, session=session)
     low = session.bids.get(low_price=LowPriceOutcome.PENDING)
     assert str(low.price) == "5000000.00"
     w.score_all(world, session, {b.label: TECH for b in session.bids.all()})
@@ -367,9 +372,31 @@ def test_state_refusals(world):  # type: ignore[no-untyped-def]
     w.open_section(world, PRICES)
     session = services.create_session(actor=world.staff, section=world.section)
     with pytest.raises(Conflict) as exc:
-        services.start_review(actor=world.staff, session=session)
+        services_review.start_review(actor=world.staff, session=session)
     assert _code(exc) == "committee_not_formed"
     with pytest.raises(Conflict) as exc:
-        services.start_scoring(actor=world.staff, session=session)
+        services_review.start_scoring(actor=world.staff, session=session)
     assert _code(exc) == "wrong_state"
     assert session.status == SessionStatus.FORMING
+
+
+def test_checks_deposit_qualification_and_decryption(db, region, frozen_clock):  # type: ignore[no-untyped-def]
+    # given a section with a deposit nobody paid, a bidder whose qualification expired before
+    # the deadline, and a bidder who never handed over its key
+    world = w.make_world(frozen_clock, deposit="200000.00")
+    expired = world.bidding.bidders[1].entity
+    deadline = world.section.bid_deadline
+    Qualification.objects.filter(entity=expired).update(
+        valid_from=deadline.date() - timedelta(days=800),
+        valid_until=deadline.date() - timedelta(days=1),
+    )
+    w.open_section(world, PRICES, keep_key=2)
+    session = w.seated(world)
+    services_review.start_review(actor=world.staff, session=session)
+    failed = {(f.bid.entity_id, f.kind) for f in session.findings.filter(passed=False)}
+    bidders = [b.entity.pk for b in world.bidding.bidders]
+    assert {(e, "deposit") for e in bidders} <= failed
+    assert (expired.pk, "qualification") in failed
+    assert (bidders[2], "decryption") in failed
+    assert (bidders[0], "qualification") not in failed
+    assert not any(kind == "related_bidders" for _, kind in failed)

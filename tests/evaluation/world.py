@@ -21,7 +21,7 @@ from ggzy.bidding import bids, opening
 from ggzy.bidding.models import Opening
 from ggzy.catalog.services import install_default_catalog
 from ggzy.core.identifiers import IdentifierError, make_resident_id, validate_uscc
-from ggzy.evaluation import services, services_report, services_scoring
+from ggzy.evaluation import services, services_report, services_review, services_scoring
 from ggzy.evaluation.models import EvaluationSession
 from ggzy.experts import services as expert_services
 from ggzy.experts.models import Expert, Specialty
@@ -133,9 +133,10 @@ def make_world(
     return world
 
 
-def open_section(world: EvalWorld, prices: list[str]) -> Opening:
-    """Every bidder bids (``prices`` in order), the deadline passes, every key is handed over,
-    and the opening closes with its signed record."""
+def open_section(world: EvalWorld, prices: list[str], *, keep_key: int | None = None) -> Opening:
+    """Every bidder bids (``prices`` in order), the deadline passes, every key is handed over
+    (but bidder ``keep_key``'s: its bid is revoked, R39), and the opening closes with its
+    signed record."""
     section = world.section
     handed = []
     with tempfile.TemporaryDirectory(prefix="ggzy-eval-") as work:
@@ -147,9 +148,15 @@ def open_section(world: EvalWorld, prices: list[str]) -> Opening:
         assert section.bid_deadline is not None
         world.clock.set(section.bid_deadline + timedelta(seconds=1))
         session = opening.start_opening(actor=world.staff, section=section)
-        for bidder, bid, key in handed:
+        for n, (bidder, bid, key) in enumerate(handed):
+            if n == keep_key:
+                continue
             bid.refresh_from_db()
             opening.submit_key(actor=bidder.user, bid=bid, content_key=key)
+        if keep_key is not None:
+            session.refresh_from_db()
+            assert session.window_ends_at is not None
+            world.clock.set(session.window_ends_at)
     return opening.close_opening(actor=world.staff, opening=session)
 
 
@@ -165,7 +172,9 @@ def confirm_all(world: EvalWorld, session: EvaluationSession) -> None:
     """Every member confirms every automated finding."""
     ids = list(session.findings.values_list("pk", flat=True))
     for m in world.members:
-        services.cast_votes(actor=m.user, session=session, votes=[(f, True, "") for f in ids])
+        services_review.cast_votes(
+            actor=m.user, session=session, votes=[(f, True, "") for f in ids]
+        )
 
 
 def score_all(
@@ -274,11 +283,11 @@ class MatrixEval:
             services.form_committee(actor=staff, session=self.session, experts=experts,
                                     chair=experts[0])  # fmt: skip
         elif state == "qualification":
-            services.start_review(actor=staff, session=self.session)
+            services_review.start_review(actor=staff, session=self.session)
         elif state == "reviewed":
             confirm_all(world, self.session)
         elif state == "scoring":
-            services.start_scoring(actor=staff, session=self.session)
+            services_review.start_scoring(actor=staff, session=self.session)
         elif state == "scored":
             low = self.session.bids.get(low_price="pending")
             services_scoring.decide_low_price(actor=self.expert.user, session=self.session,

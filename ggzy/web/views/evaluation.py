@@ -22,7 +22,7 @@ from ggzy.accounts.gate import allowed
 from ggzy.bidding.models import Opening
 from ggzy.bidding.states import OpeningStatus
 from ggzy.core.errors import DomainError, NotFound
-from ggzy.evaluation import selectors, services, services_report, services_scoring
+from ggzy.evaluation import selectors, services, services_report, services_review, services_scoring
 from ggzy.evaluation.models import EvaluationSession
 from ggzy.evaluation.report import METHOD_LABELS
 from ggzy.evaluation.states import SessionStatus
@@ -182,14 +182,17 @@ def _step(request: HttpRequest, public_id: str, action: Any, done: str) -> HttpR
 @require_POST
 def start_review(request: HttpRequest, public_id: str) -> HttpResponse:
     return _step(
-        request, public_id, services.start_review, _("已完成自动审查，请委员会成员逐项确认。")
+        request,
+        public_id,
+        services_review.start_review,
+        _("已完成自动审查，请委员会成员逐项确认。"),
     )
 
 
 @login_required
 @require_POST
 def start_scoring(request: HttpRequest, public_id: str) -> HttpResponse:
-    return _step(request, public_id, services.start_scoring, _("审查结束，评分开始。"))
+    return _step(request, public_id, services_review.start_scoring, _("审查结束，评分开始。"))
 
 
 @login_required
@@ -241,7 +244,7 @@ def vote(request: HttpRequest, public_id: str, finding_id: int) -> HttpResponse:
     form = VoteForm(request.POST, prefix=f"f{finding_id}")
     if form.is_valid():
         try:
-            services.cast_votes(actor=request.user, session=session, votes=[
+            services_review.cast_votes(actor=request.user, session=session, votes=[
                 (finding_id, form.cleaned_data["agrees"], form.cleaned_data["reason"])])  # fmt: skip
         except DomainError as exc:
             show_refusal(form, exc)
@@ -261,7 +264,7 @@ def confirm_all(request: HttpRequest, public_id: str) -> HttpResponse:
     mine = selectors.my_votes(session, member) if member else {}
     rest = [(f.pk, True, "") for f in selectors.findings(session) if f.pk not in mine]
     try:
-        services.cast_votes(actor=request.user, session=session, votes=rest)
+        services_review.cast_votes(actor=request.user, session=session, votes=rest)
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("web:evaluation_review", session.public_id)
