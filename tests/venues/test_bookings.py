@@ -4,6 +4,7 @@ reason, the right kind of venue with video recording (R62), for a bookable secti
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -201,3 +202,33 @@ def test_sites_and_venues_are_kept_by_the_center_admin(vw: VenueWorld, users) ->
     changed = services.update_venue(actor=vw.admin, venue=vw.venues["NJ/E1"],
                                     changes={"capacity": 12})  # fmt: skip
     assert (changed.capacity, changed.version) == (12, 2)
+
+
+def test_random_bookings_never_overlap_and_every_refusal_is_a_real_overlap(vw: VenueWorld) -> None:
+    import random
+
+    rng = random.Random(62)
+    day = vw.main_section.bid_deadline
+    made: list[Booking] = []
+    for _n in range(40):
+        start_q = rng.randrange(52, 70)  # quarter hours from 13:00 to 17:30
+        length = rng.randrange(1, 6)
+        end_q = min(start_q + length, 70)
+        start = local(day, start_q // 4, start_q % 4 * 15)
+        end = local(day, end_q // 4, end_q % 4 * 15)
+        if end <= start:
+            continue
+        overlapping = [b for b in made if b.start < end and start < b.end]
+        try:
+            made.append(vw.book("NJ/E1", start=start, end=end))
+            assert not overlapping
+        except Conflict as exc:
+            assert exc.code == "venue_taken" and overlapping
+            assert {(c["start"], c["end"]) for c in exc.detail["conflicts"]} == {
+                (b.start, b.end) for b in overlapping
+            }
+        if made and rng.random() < 0.2:  # give a slot back now and then
+            services.release_booking(actor=vw.booker, booking=made.pop(rng.randrange(len(made))))
+    live = sorted(Booking.objects.filter(state="held"), key=lambda b: b.start)
+    assert sorted(b.pk for b in live) == sorted(b.pk for b in made)
+    assert all(a.end <= b.start for a, b in itertools.pairwise(live))
