@@ -134,3 +134,17 @@ def test_the_calendar_tolerates_a_far_week(vw: VenueWorld) -> None:
     c = Client()
     c.force_login(vw.booker)
     assert c.get("/venues/", {"week": "9999-12-31"}).status_code == 200
+
+
+def test_r62_over_http_is_refused_and_recorded(vw: VenueWorld) -> None:
+    booking, expert = vw.assigned()
+    opening = vw.book("NJ/H1", booking.section, "opening")
+    token = _token(vw.booker)
+    seq = Event.objects.order_by("-seq").values_list("seq", flat=True).first()
+    r = api_client().call("POST", f"{V}/bookings/{opening.public_id}/experts",
+                          body={"expert": expert.public_id}, token=token)  # fmt: skip
+    assert_error(r, 409, "evaluator_at_opening")
+    assert list(Event.objects.filter(seq__gt=seq).values_list("event_type", flat=True)) == [
+        "venues.expert_assignment_refused"
+    ]
+    assert not opening.assignments.exists()
