@@ -70,6 +70,7 @@ def test_a_session_is_laid_out_from_the_pages(vw: VenueWorld) -> None:
     assert r["Location"] == f"/venues/sessions/{session.public_id}/layout/"
     layout = c.get(r["Location"]).content.decode()
     assert sz_b.public_id in layout  # offered as a secondary venue
+    assert f'<option value="{vw.expert(0).public_id}">' in layout  # experts to choose from
     c.post(f"/venues/sessions/{session.public_id}/venues/",
            {"booking": sz_b.public_id, "witness": vw.witnesses[0].username})  # fmt: skip
     assert SessionVenue.objects.filter(session=session).count() == 2

@@ -256,8 +256,15 @@ def session_layout(request: HttpRequest, session_id: str) -> Page:
     return render(request, "web/venues/layout.html", {
         "session": s, "venues": state["venues"], "can_book": allowed(request.user, "venues.book"),
         "secondary_form": SecondaryForm(bookings=free), "witness_form": WitnessForm(),
-        "expert_form": ExpertForm(),
+        "expert_form": ExpertForm(), "candidates": _candidates(request),
     })  # fmt: skip
+
+
+def _candidates(request: HttpRequest) -> list[Any]:
+    """Active experts to choose from (the committee, once drawn, is placed through the API)."""
+    if not allowed(request.user, "experts.view_private"):
+        return []
+    return list(experts.pool(request.user, status="active")[:300])
 
 
 def _on_session_venue(request: HttpRequest, session_id: str, booking_id: str,
