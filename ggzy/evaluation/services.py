@@ -206,6 +206,8 @@ def create_session(*, actor: User, section: Section) -> EvaluationSession:
         event(actor, session, "evaluation.session_created", {
             "section": section.code, "opening_seq": opening.record_seq, "bids": len(rows),
             "method": scheme_config["method"], "label_commitment": session.label_commitment,
+            # the seed that breaks unresolved ties (R34) is fixed before any score is given
+            "draw_seed_sha256": hashlib.sha256(session.draw_seed.encode()).hexdigest(),
         })  # fmt: skip
     return session
 

@@ -65,6 +65,11 @@ def test_comprehensive_scoring_from_the_opening_record_to_a_signed_report(world)
     assert services.label_commitment(payload["label_seed"], payload["labels"]) == (
         session.label_commitment
     )
+    # the tie-break seed in the report is the one committed to when the session was created
+    created = json.loads(Event.objects.get(event_type="evaluation.session_created").payload)
+    seed = json.loads(bytes(session.report))["draw_seed"]
+    assert hashlib.sha256(seed.encode()).hexdigest() == created["draw_seed_sha256"]
+    assert created["label_commitment"] == session.label_commitment
     types = list(Event.objects.filter(subject=f"evaluation:{session.public_id}")
                  .values_list("event_type", flat=True))  # fmt: skip
     assert types[:5] == ["evaluation.session_created", "evaluation.committee_formed",

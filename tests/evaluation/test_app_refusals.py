@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from ggzy.accounts.roles import Role
+from ggzy.bidding import deposits
 from ggzy.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from ggzy.evaluation import selectors, services, services_report, services_review, services_scoring
 from ggzy.evaluation.models import EvaluationSession, Score, ViewingSpan
@@ -390,12 +391,23 @@ def test_checks_deposit_qualification_and_decryption(db, region, frozen_clock): 
         valid_from=deadline.date() - timedelta(days=800),
         valid_until=deadline.date() - timedelta(days=1),
     )
+    # and the first bidder pays its deposit into its virtual sub-account
+    payer = world.bidding.bidders[0]
+    deposit = deposits.open_deposit(actor=payer.user, section=world.section, entity=payer.entity,
+                                    method="transfer")  # fmt: skip
+    deposits.record_bank_notice(
+        actor=make_user("finance", Role.CENTER_FINANCE), bank_reference="BANK-0001",
+        virtual_account=deposit.virtual_account, amount=deposit.amount,
+        payer_account="6217000000000001", payer_name=payer.entity.name,
+        payer_bank="中国银行南京分行", credited_at=world.clock.moment,
+    )  # fmt: skip
     w.open_section(world, PRICES, keep_key=2)
     session = w.seated(world)
     services_review.start_review(actor=world.staff, session=session)
     failed = {(f.bid.entity_id, f.kind) for f in session.findings.filter(passed=False)}
     bidders = [b.entity.pk for b in world.bidding.bidders]
-    assert {(e, "deposit") for e in bidders} <= failed
+    assert (bidders[0], "deposit") not in failed
+    assert {(e, "deposit") for e in bidders[1:]} <= failed
     assert (expired.pk, "qualification") in failed
     assert (bidders[2], "decryption") in failed
     assert (bidders[0], "qualification") not in failed
