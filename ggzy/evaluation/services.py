@@ -175,6 +175,7 @@ def create_session(*, actor: User, section: Section) -> EvaluationSession:
     seed = secrets.token_hex(32)
     labels = _labels(list(bids), seed)
     with transaction.atomic():
+        Opening.objects.select_for_update().filter(pk=opening.pk).first()  # one creator at a time
         if EvaluationSession.objects.filter(section=section).exists():
             raise Conflict("该标段已有评标会 (already being evaluated)", code="session_exists")
         session = EvaluationSession.objects.create(

@@ -178,6 +178,7 @@ def record_viewing(
     the page's heartbeat (it extends the open span, or starts one when there is none or it went
     stale), ``stop`` ends it. Returns the span touched."""
     member = require_member(actor, session)
+    session = EvaluationSession.objects.get(pk=session.pk)
     if action not in ("start", "viewing", "stop"):
         raise ValidationFailed("操作须为 start/viewing/stop", code="bad_action")
     if session.status not in (SessionStatus.QUALIFICATION, SessionStatus.SCORING):
@@ -186,6 +187,8 @@ def record_viewing(
     target = _bid(session, bid)
     now = clock.now()
     with transaction.atomic():
+        # one member's events one at a time: two pages posting at once must not both open a span
+        CommitteeMember.objects.select_for_update().filter(pk=member.pk).first()
         open_span = ViewingSpan.objects.select_for_update().filter(
             member=member, ended_at__isnull=True).first()  # fmt: skip
         stale = open_span is not None and now - open_span.last_seen_at > timedelta(
