@@ -17,7 +17,10 @@ def yuan(value: Decimal | int | str) -> Decimal:
         raise ValueError(f"not an amount of money: {value!r}") from exc
     if not amount.is_finite():
         raise ValueError(f"not an amount of money: {value!r}")
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:  # more digits than the decimal context holds
+        raise ValueError(f"amount of money out of range: {value!r}") from exc
 
 
 def format_yuan(amount: Decimal) -> str:

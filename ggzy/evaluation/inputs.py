@@ -10,6 +10,15 @@ from ggzy.core.money import yuan
 from ggzy.evaluation.scheme import ScoringError, ScoringScheme, as_decimal
 
 
+def _money(value: object, what: str) -> Decimal:
+    """``value`` as yuan to the cent; an amount too large to hold to the cent is refused."""
+    try:
+        return yuan(as_decimal(value, what))
+    except ValueError:
+        raise ScoringError(f"{what}超出可计算范围 (amount out of range)",
+                           code="amount_out_of_range", detail={"field": what}) from None  # fmt: skip
+
+
 class AdjustmentKind(StrEnum):
     # R35/R36: the only adjustments allowed to a price — arithmetic correction (算术修正, which
     # the bidder confirms) and policy deductions (政策性价格扣除, e.g. the SME deduction).
@@ -32,7 +41,7 @@ class PriceAdjustment:
     percent: Decimal = Decimal(0)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "amount", yuan(as_decimal(self.amount, "adjustment.amount")))
+        object.__setattr__(self, "amount", _money(self.amount, "adjustment.amount"))
         object.__setattr__(self, "percent", as_decimal(self.percent, "adjustment.percent"))
         if self.kind is AdjustmentKind.ARITHMETIC and self.percent != 0:
             raise ScoringError(
@@ -64,7 +73,7 @@ class BidInput:
 
     def __post_init__(self) -> None:
         if self.price is not None:
-            object.__setattr__(self, "price", yuan(as_decimal(self.price, "price")))
+            object.__setattr__(self, "price", _money(self.price, "price"))
 
 
 @dataclass(frozen=True)

@@ -22,16 +22,17 @@ Engineering benchmark price (评标基准价, configurable ``BenchmarkRule``)::
     (N = trim_count, or floor(n × trim_percent / 100)); otherwise remove none
     average   = mean of the rest                                     (to the cent)
     benchmark = average × K                    (K drawn at the opening; to the cent)
-    deviation = (evaluated − benchmark) / benchmark × 100            (in %, exact)
+    deviation = (evaluated − benchmark) / benchmark × 100            (in %, to 0.01: printed)
     points    = weight − X × deviation    when deviation ≥ 0 (X = points off per 1 % above)
               = weight − Y × |deviation|  when deviation < 0 (Y = points off per 1 % below)
-    floored at 0, rounded to 0.01; a fraction of a percent deducts pro rata (插值).
+    from the printed deviation, floored at 0, rounded to 0.01; a fraction of a percent deducts
+    pro rata (插值).
 
     Worked example: prices 800,000; 880,000; 900,000; 950,000; 1,000,000; 1,200,000
     (6 ≥ 5, N = 1: drop 800,000 and 1,200,000) → average 3,730,000 / 4 = 932,500.00;
     K = 0.97 → benchmark 904,525.00. Weight 60, X = 1, Y = 0.5:
-    bid 950,000 → deviation 45,475 / 904,525 × 100 = 5.0275…% → 60 − 5.0275… = 54.97;
-    bid 880,000 → deviation −2.7114…% → 60 − 0.5 × 2.7114… = 58.64.
+    bid 950,000 → deviation 45,475 / 904,525 × 100 = 5.0275…% → 5.03 → 60 − 5.03 = 54.97;
+    bid 880,000 → deviation −2.7114…% → −2.71 → 60 − 0.5 × 2.71 = 58.645 → 58.65.
 
 Abnormally low (异常低价, 87号令 Art 60), on the corrected price — the price the bidder is held
 to, before any policy deduction, which is an evaluation device and says nothing about cost::
@@ -127,7 +128,8 @@ def benchmark_price(
 
 
 def deviation_percent(evaluated: Decimal, benchmark: Decimal) -> Decimal:
-    return (evaluated - benchmark) * HUNDRED / benchmark
+    """The deviation from the benchmark in %, to 0.01 — the figure the report prints."""
+    return points((evaluated - benchmark) * HUNDRED / benchmark)
 
 
 def benchmark_points(

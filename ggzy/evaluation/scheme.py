@@ -226,6 +226,10 @@ class ScoringScheme:
                     price_criteria=[c.id for c in prices],
                 )
             self._check_weights(prices[0])
+        if self.method is Method.BENCHMARK_PRICE and self.category != Category.WORKS:
+            # R32/R33: government goods and services score the price by 87号令's formula
+            raise _refuse("method_not_allowed", "基准价法只适用于工程 (benchmark method: works only)",
+                          method=str(self.method), category=str(self.category))  # fmt: skip
         if self.method is Method.BENCHMARK_PRICE and self.benchmark is None:
             raise _refuse("benchmark_rule_missing", "基准价法须配置评标基准价规则")
         if self.method is not Method.BENCHMARK_PRICE and self.benchmark is not None:

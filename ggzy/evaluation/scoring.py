@@ -145,7 +145,7 @@ def _score(section: SectionScoring) -> ScoringResult:
             price_points[b] = benchmark_points(
                 p.evaluated, benchmark.benchmark, price.weight, scheme.benchmark
             )
-            deviations[b] = points(deviation_percent(p.evaluated, benchmark.benchmark))
+            deviations[b] = deviation_percent(p.evaluated, benchmark.benchmark)
 
     criteria = {b.bid_id: _criterion_scores(scheme, committee, b.bid_id, scores) for b in valid}
     totals: dict[str, Decimal | None] = {

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from ggzy.evaluation.report import build_report
 from ggzy.evaluation.scheme import AbnormallyLowRule, BenchmarkRule, ScoringError
 from ggzy.evaluation.scoring import ABNORMALLY_LOW, score_section
 from tests.evaluation.builders import benchmark_scheme, bid, section, sheet
@@ -44,25 +45,41 @@ def test_worked_example_from_the_module_doc() -> None:
     # 932,500 × 0.97 = 904,525.00
     assert b.benchmark == D("904525.00")
     points = {x.bid_id: x.price_points for x in result.bids if x.valid}
+    # each deduction starts from the printed deviation (to 0.01), so the report can be redone
     assert points == {
-        # (800000 − 904525)/904525 = −11.5558 % → 60 − 0.5 × 11.5558 = 54.2221 → 54.22
+        # (800000 − 904525)/904525 = −11.5558 % → −11.56 → 60 − 0.5 × 11.56 = 54.22
         "P1": D("54.22"),
-        # −24525/904525 = −2.7114 % → 60 − 1.3557 = 58.64
-        "P2": D("58.64"),
-        # −4525/904525 = −0.50026 % → 60 − 0.25013 = 59.7499 → 59.75
+        # −24525/904525 = −2.7114 % → −2.71 → 60 − 0.5 × 2.71 = 58.645 → 58.65
+        "P2": D("58.65"),
+        # −4525/904525 = −0.50026 % → −0.50 → 60 − 0.5 × 0.50 = 59.75
         "P3": D("59.75"),
-        # +45475/904525 = 5.0275 % → 60 − 5.0275 = 54.97
+        # +45475/904525 = 5.0275 % → 5.03 → 60 − 5.03 = 54.97
         "P4": D("54.97"),
-        # +95475/904525 = 10.5553 % → 60 − 10.5553 = 49.44
+        # +95475/904525 = 10.5553 % → 10.56 → 60 − 10.56 = 49.44
         "P5": D("49.44"),
-        # +295475/904525 = 32.6663 % → 60 − 32.6663 = 27.33
+        # +295475/904525 = 32.6663 % → 32.67 → 60 − 32.67 = 27.33
         "P6": D("27.33"),
     }
     assert result.bid("P4").deviation_percent == D("5.03")
-    # all have technical 30.00 → the price decides: 59.75 > 58.64 > 54.97 > 54.22 > 49.44 > 27.33
+    # all have technical 30.00 → the price decides: 59.75 > 58.65 > 54.97 > 54.22 > 49.44 > 27.33
     assert result.ranking == ("P3", "P2", "P4", "P1", "P5", "P6")
     assert result.bid("P3").total == D("89.75")
     assert result.bid("Z").rank is None
+
+
+def test_the_printed_deviation_reproduces_the_printed_points() -> None:
+    # given two bids averaging 1,000,000 (2 < 5: no trim, K = 1), X = Y = 1, weight 60
+    scheme = benchmark_scheme(below="1")
+    prices = {"A": "1050250", "B": "949750"}
+    # when the section is scored and its report built
+    report = build_report(
+        score_section(section(scheme, _bids(prices), _scores(prices), coefficient="1"))
+    )
+    # then A's exact deviation 5.025 % is printed 5.03 and its points 60 − 5.03 = 54.97
+    # (not 60 − 5.025 = 54.975 → 54.98), so the signed report can be redone by hand
+    a = next(b for b in report["bids"] if b["bid_id"] == "A")
+    assert (a["deviation_percent"], a["price_points"]) == ("5.03", "54.97")
+    assert D(a["price_points"]) == D(60) - D(a["deviation_percent"])
 
 
 def test_had_the_invalid_bid_counted_the_benchmark_would_differ() -> None:

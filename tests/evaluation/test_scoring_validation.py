@@ -8,6 +8,7 @@ import pytest
 
 from ggzy.evaluation.inputs import BidInput, ExpertScore, ExpertVerdict
 from ggzy.evaluation.scheme import (
+    BenchmarkRule,
     Category,
     Criterion,
     CriterionKind,
@@ -169,6 +170,28 @@ def test_scheme_refusals() -> None:
         code(lambda: ScoringScheme(Method.BENCHMARK_PRICE, Category.WORKS, (price(100),)))
         == "benchmark_rule_missing"
     )
+
+
+@pytest.mark.parametrize("category", [Category.GOODS, Category.SERVICES])
+def test_the_benchmark_method_is_for_works_only(category: Category) -> None:
+    # given a benchmark rule, which would escape R32's formula and R33's price-weight floor
+    rule = BenchmarkRule(points_off_per_percent_above=D(1), points_off_per_percent_below=D(1),
+                         trim_count=1, trim_min_bids=5)  # fmt: skip
+    # when a goods or services scheme uses the benchmark method with a 5-point price
+    with pytest.raises(ScoringError) as error:
+        ScoringScheme(Method.BENCHMARK_PRICE, category, (price(5), technical(95, step="1")),
+                      benchmark=rule)  # fmt: skip
+    # then it is refused: government procurement scores the price by 87号令
+    assert error.value.code == "method_not_allowed"
+
+
+def test_a_price_too_large_to_hold_to_the_cent_is_refused() -> None:
+    # given a price with more digits than the decimal context holds
+    # when a bid is built with it
+    with pytest.raises(ScoringError) as error:
+        BidInput("A", "甲", D("1E+30"))
+    # then it is a scoring error with its own code, not decimal.InvalidOperation
+    assert error.value.code == "amount_out_of_range"
 
 
 def test_floats_are_refused_for_money_and_points() -> None:
