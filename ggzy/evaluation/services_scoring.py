@@ -223,13 +223,16 @@ def _label(span: ViewingSpan) -> str:
 
 def request_extension(*, actor: User, session: EvaluationSession, reason: str) -> ExtensionRequest:
     """A member says the time is not enough. When more than a third of the committee has said
-    so (R23, 条例48), the scoring deadline moves by :data:`EXTENSION_HOURS`, once."""
+    so (R23, 条例48), the scoring deadline moves by :data:`EXTENSION_HOURS`, once. Only while
+    scoring: before it the deadline does not exist yet, and ``start_scoring`` sets it afresh."""
     member = require_member(actor, session)
     text = reason_text(reason)
     now = clock.now()
     with transaction.atomic():
         session = locked(session)
-        expect(session, SessionStatus.QUALIFICATION, SessionStatus.SCORING)
+        if session.status != SessionStatus.SCORING:
+            raise Conflict("评分开始后方可申请延长 (only while scoring)",
+                           code="extension_not_scoring", detail={"status": session.status})  # fmt: skip
         if ExtensionRequest.objects.filter(session=session, member=member).exists():
             raise Conflict("已提出过延长请求 (already asked)", code="extension_already_requested")
         request = ExtensionRequest.objects.create(session=session, member=member, reason=text,
@@ -239,8 +242,8 @@ def request_extension(*, actor: User, session: EvaluationSession, reason: str) -
         event(actor, session, "evaluation.extension_requested",
               {"member": member.ref, "asking": asking, "members": size})  # fmt: skip
         if session.extended_at is None and time_extension_required(size, asking):
-            base = session.scoring_deadline or now + timedelta(hours=EXTENSION_HOURS)
-            session.scoring_deadline = base + timedelta(hours=EXTENSION_HOURS)
+            assert session.scoring_deadline is not None  # set by start_scoring
+            session.scoring_deadline += timedelta(hours=EXTENSION_HOURS)
             session.extended_at = now
             session.save(update_fields=["scoring_deadline", "extended_at"])
             event(actor, session, "evaluation.time_extended", {

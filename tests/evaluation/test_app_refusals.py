@@ -323,6 +323,30 @@ def test_more_than_a_third_asking_extends_the_time_r23(world):  # type: ignore[n
     assert Event.objects.filter(event_type="evaluation.time_extended").count() == 1
 
 
+def test_no_extension_before_scoring_starts_r23(world):  # type: ignore[no-untyped-def]
+    # given a session in its qualification review: no scoring deadline exists yet
+    w.open_section(world, PRICES)
+    session = w.seated(world)
+    services_review.start_review(actor=world.staff, session=session)
+    before = _events()
+    # when a member asks for more time
+    with pytest.raises(Conflict) as exc:
+        services_scoring.request_extension(actor=world.members[0].user, session=session,
+                                           reason="文件太多")  # fmt: skip
+    # then it is refused with its own code and nothing is stored
+    assert _code(exc) == "extension_not_scoring"
+    session.refresh_from_db()
+    assert session.extended_at is None and not session.extension_requests.exists()
+    assert _events() == before
+    # and the scoring time starts in full once the review closes
+    w.confirm_all(world, session)
+    services_review.start_scoring(actor=world.staff, session=session)
+    session.refresh_from_db()
+    assert session.scoring_deadline == session.scoring_started_at + timedelta(
+        hours=services.SCORING_HOURS
+    )
+
+
 def test_viewing_spans_from_the_heartbeat(world):  # type: ignore[no-untyped-def]
     session = _scoring(world)
     member = world.members[0].user
