@@ -29,7 +29,7 @@ from ggzy.evaluation.services import (
     reason_text,
     require_member,
 )
-from ggzy.evaluation.states import LowPriceOutcome, SessionStatus, majority
+from ggzy.evaluation.states import CheckKind, LowPriceOutcome, SessionStatus, majority
 from ggzy.tendering.models import Section
 
 # --- the qualification and compliance review ----------------------------------------------------
@@ -130,9 +130,29 @@ def _decide(findings: list[Finding], size: int, now: Any) -> list[int]:
     return decided
 
 
+def _void_related_groups(
+    session: EvaluationSession, bids: list[SessionBid], failed: dict[int, list[str]]
+) -> None:
+    """R48 (条例34) voids *all* the bids of related bidders: once the committee upholds the
+    finding of one bid of a group, every bid of the group fails it, whatever its own vote."""
+    by_label = {b.label: b.pk for b in bids}
+    related = list(session.findings.filter(kind=CheckKind.RELATED_BIDDERS, passed=False))
+    messages = {f.bid_id: f.message for f in related}
+    for finding in related:
+        if finding.outcome is not False:
+            continue
+        for label in finding.detail.get("related", []):
+            bid_id = by_label.get(label)
+            if bid_id is None:
+                continue
+            message = messages.get(bid_id, finding.message)
+            if message not in failed.get(bid_id, []):
+                failed.setdefault(bid_id, []).append(message)
+
+
 def start_scoring(*, actor: User, session: EvaluationSession) -> EvaluationSession:
     """Close the review: every finding decided; bids that failed one are invalid, with the
-    reason. Valid bids with an abnormally low price wait for the bidder's explanation; the
+    reason — and every bid of a related group once one of them is (R48). Valid bids with an abnormally low price wait for the bidder's explanation; the
     scoring deadline starts."""
     require(actor, "evaluation.run")
     now = clock.now()
@@ -149,6 +169,7 @@ def start_scoring(*, actor: User, session: EvaluationSession) -> EvaluationSessi
         ):
             failed.setdefault(bid_id, []).append(message)
         bids = list(session.bids.all())
+        _void_related_groups(session, bids, failed)
         for bid in bids:
             if bid.pk in failed:
                 bid.invalid_reason = "；".join(failed[bid.pk])[:500]

@@ -171,6 +171,28 @@ def test_related_bidders_are_both_void_r48(world):  # type: ignore[no-untyped-de
     assert _code(exc) == "bid_invalid"
 
 
+def test_one_related_bid_upheld_voids_the_whole_group_r48(world):  # type: ignore[no-untyped-def]
+    # given two related bidders, and a committee that overrules the finding of one of them only
+    first, second, _ = world.bidding.bidders
+    update_entity(actor=world.bidding.intake, entity=second.entity,
+                  changes={"legal_representative_id": first.entity.legal_representative_id})  # fmt: skip
+    w.open_section(world, PRICES)
+    session = w.seated(world)
+    services_review.start_review(actor=world.staff, session=session)
+    overruled, upheld = session.findings.filter(kind="related_bidders", passed=False)
+    others = session.findings.exclude(pk__in=[overruled.pk, upheld.pk])
+    for member in world.members:
+        votes = [(f, True, "") for f in others.values_list("pk", flat=True)]
+        votes += [(overruled.pk, False, "经核实并非同一人"), (upheld.pk, True, "")]
+        services_review.cast_votes(actor=member.user, session=session, votes=votes)
+    # when the review closes
+    services_review.start_scoring(actor=world.staff, session=session)
+    # then both bids of the group are void under R48, not one of them
+    both = session.bids.filter(pk__in=[overruled.bid_id, upheld.bid_id])
+    assert [b.valid for b in both] == [False, False]
+    assert all("R48" in b.invalid_reason for b in both)
+
+
 def test_overruling_needs_a_reason_and_the_majority_decides(world):  # type: ignore[no-untyped-def]
     w.open_section(world, PRICES)
     session = w.seated(world)
