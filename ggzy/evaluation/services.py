@@ -50,6 +50,7 @@ from ggzy.ledger.chain import canonical_json
 from ggzy.ledger.services import append_event, record_refusal
 from ggzy.registry.models import Membership
 from ggzy.tendering.models import Section
+from ggzy.venues.sessions import placed_at_opening
 
 SCORING_HOURS = 4  # the scoring time a session starts with
 EXTENSION_HOURS = 2  # what R23 adds when more than a third of the committee asks
@@ -226,7 +227,8 @@ def form_committee(
 ) -> EvaluationSession:
     """Seat the drawn and confirmed experts (and, on a works committee, the tenderer's
     representatives). Refused when the committee breaks R17/R18/R19, an expert is not active,
-    has no account, or works for a bidder of the section."""
+    has no account, works for a bidder of the section, or was placed at the section's opening
+    hall (R62, ``ggzy.venues``)."""
     require(actor, "evaluation.run")
     section = session.section
     expert_list = list(experts)
@@ -251,6 +253,11 @@ def form_committee(
     if conflicted:
         raise Conflict("专家的工作单位是本标段投标人，应当回避（R21）(employer is a bidder)",
                        code="member_conflict", detail={"experts": conflicted, "rule": "R21"})  # fmt: skip
+    at_opening = placed_at_opening(section.pk, expert_list)
+    if at_opening:
+        raise Conflict("评标专家不得参加同一标段的开标（R62）(evaluator at the opening)",
+                       code="evaluator_at_opening",
+                       detail={"experts": at_opening, "rule": "R62"})  # fmt: skip
     if reps:
         _check_reps(session, section, reps, {e.user_id for e in expert_list})
     chair_user = chair.user_id if isinstance(chair, Expert) else chair.pk

@@ -33,6 +33,7 @@ from ggzy.venues.states import (
     RUNNING,
     SECONDARY_NEEDS,
     STATE_EVENTS,
+    BookingState,
     EventKind,
     Purpose,
     SessionState,
@@ -206,18 +207,31 @@ def assign_witness(*, actor: User, session_venue: SessionVenue, witness: User) -
 
 
 def _r62(booking: Booking, expert: Expert) -> bool:
-    """R62 (87号令40): evaluators do not attend the opening of the section they evaluate."""
+    """R62 (87号令40): evaluators do not attend the opening of the section they evaluate. A
+    released booking still counts — the expert was there; only a cancelled one does not."""
     other = Purpose.OPENING if booking.purpose == Purpose.EVALUATION else Purpose.EVALUATION
     return ExpertAssignment.objects.filter(
         expert=expert, booking__section_id=booking.section_id, booking__purpose=other,
-        booking__state__in=LIVE_STATES,
-    ).exists()  # fmt: skip
+    ).exclude(booking__state=BookingState.CANCELLED).exists()  # fmt: skip
+
+
+def placed_at_opening(section_id: int, experts: list[Expert]) -> list[str]:
+    """The experts (public ids) placed at an opening hall of the section — the evaluation
+    committee refuses them (R62). Released bookings count, cancelled ones do not."""
+    return sorted(
+        ExpertAssignment.objects.filter(
+            expert__in=experts, booking__section_id=section_id, booking__purpose=Purpose.OPENING
+        )
+        .exclude(booking__state=BookingState.CANCELLED)
+        .values_list("expert__public_id", flat=True)
+        .distinct()
+    )
 
 
 def assign_expert(*, actor: User, booking: Booking, expert: Expert) -> ExpertAssignment:
-    """Place an expert at a venue booking. Generic: the evaluation committee (built in
-    ``ggzy.evaluation``) calls it per member; for an evaluation the booking must be laid out in
-    a session first, and an expert sits at one venue of a session only."""
+    """Place an expert at a venue booking. Generic: one row per expert and booking; for an
+    evaluation the booking must be laid out in a session first, and an expert sits at one venue
+    of a session only."""
     require(actor, "venues.book")
     if booking.state not in LIVE_STATES:
         raise Conflict("预订已释放或取消 (booking not live)", code="booking_not_live")
@@ -225,44 +239,52 @@ def assign_expert(*, actor: User, booking: Booking, expert: Expert) -> ExpertAss
                        booking.start.astimezone(CHINA).date()):  # fmt: skip
         raise Conflict("该专家当前不可参加评标 (expert not available)",
                        code="expert_not_available", detail={"status": expert.status})  # fmt: skip
-    if _r62(booking, expert):
+    with transaction.atomic():
+        row = _place(actor, booking, expert)
+    if row is None:
         record_refusal(actor=actor, event_type="venues.expert_assignment_refused",
                        subject=f"booking:{booking.public_id}", reason="evaluator_at_opening",
                        expert=expert.public_id)  # fmt: skip
         raise Conflict("评标专家不得参加同一标段的开标（R62）(evaluator at the opening)",
                        code="evaluator_at_opening")  # fmt: skip
-    with transaction.atomic():
-        locked = (
-            Booking.objects.select_for_update(of=("self",))
-            .select_related("venue")
-            .get(pk=booking.pk)
-        )
-        session = None
-        if locked.purpose == Purpose.EVALUATION:
-            sv = SessionVenue.objects.filter(booking=locked).select_related("session").first()
-            if sv is None:
-                raise Conflict("请先将该评标场地安排进评标活动 (booking not in a session)",
-                               code="booking_not_in_session")  # fmt: skip
-            session = _locked(sv.session)
-            _layout_open(session)
-            placed = ExpertAssignment.objects.filter(session=session, expert=expert).first()
-            if placed is not None:
-                same = placed.booking_id == locked.pk
-                raise Conflict("该专家已安排在本次评标的场地 (already placed)",
-                               code="already_assigned" if same else "expert_elsewhere")  # fmt: skip
-        elif ExpertAssignment.objects.filter(booking=locked, expert=expert).exists():
-            raise Conflict("该专家已安排在此场地 (already placed)", code="already_assigned")
-        if locked.assignments.count() >= locked.venue.capacity:
-            raise Conflict("场地座位已满 (venue full)", code="venue_full",
-                           detail={"capacity": locked.venue.capacity})  # fmt: skip
-        row = ExpertAssignment.objects.create(booking=locked, session=session, expert=expert,
-                                              assigned_by=actor, assigned_at=clock.now())  # fmt: skip
-        payload = {"booking": locked.public_id, "expert": expert.public_id}
-        if session is not None:
-            _event(actor, session, "venues.expert_assigned", payload)
-        else:
-            append_event(actor=actor, event_type="venues.expert_assigned",
-                         subject=f"booking:{locked.public_id}", payload=payload)  # fmt: skip
+    return row
+
+
+def _place(actor: User, booking: Booking, expert: Expert) -> ExpertAssignment | None:
+    """The locked part of :func:`assign_expert`; ``None`` when R62 refuses it. The expert row
+    is locked first so that two placements of one expert (opening and evaluation) serialise."""
+    list(Expert.objects.select_for_update().filter(pk=expert.pk).values_list("pk", flat=True))
+    locked = (
+        Booking.objects.select_for_update(of=("self",)).select_related("venue").get(pk=booking.pk)
+    )
+    if _r62(locked, expert):
+        return None
+    session = None
+    if locked.purpose == Purpose.EVALUATION:
+        sv = SessionVenue.objects.filter(booking=locked).select_related("session").first()
+        if sv is None:
+            raise Conflict("请先将该评标场地安排进评标活动 (booking not in a session)",
+                           code="booking_not_in_session")  # fmt: skip
+        session = _locked(sv.session)
+        _layout_open(session)
+        placed = ExpertAssignment.objects.filter(session=session, expert=expert).first()
+        if placed is not None:
+            same = placed.booking_id == locked.pk
+            raise Conflict("该专家已安排在本次评标的场地 (already placed)",
+                           code="already_assigned" if same else "expert_elsewhere")  # fmt: skip
+    elif ExpertAssignment.objects.filter(booking=locked, expert=expert).exists():
+        raise Conflict("该专家已安排在此场地 (already placed)", code="already_assigned")
+    if locked.assignments.count() >= locked.venue.capacity:
+        raise Conflict("场地座位已满 (venue full)", code="venue_full",
+                       detail={"capacity": locked.venue.capacity})  # fmt: skip
+    row = ExpertAssignment.objects.create(booking=locked, session=session, expert=expert,
+                                          assigned_by=actor, assigned_at=clock.now())  # fmt: skip
+    payload = {"booking": locked.public_id, "expert": expert.public_id}
+    if session is not None:
+        _event(actor, session, "venues.expert_assigned", payload)
+    else:
+        append_event(actor=actor, event_type="venues.expert_assigned",
+                     subject=f"booking:{locked.public_id}", payload=payload)  # fmt: skip
     return row
 
 

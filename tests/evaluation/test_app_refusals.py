@@ -17,10 +17,13 @@ from ggzy.evaluation.services_scoring import ScoreEntry
 from ggzy.evaluation.states import LowPriceOutcome, SessionStatus
 from ggzy.experts import services as expert_services
 from ggzy.ledger.models import Event
-from ggzy.registry.models import Qualification
+from ggzy.registry.models import Qualification, Region
 from ggzy.registry.services import update_entity
+from ggzy.venues import services as venues
+from ggzy.venues import sessions as venue_sessions
 from tests.conftest import make_user
 from tests.evaluation import world as w
+from tests.venues.world import ensure_regions
 
 PRICES = ["9000000.00", "9500000.00", "9300000.00"]
 TECH = {"c2": "25", "c3": "8"}
@@ -141,6 +144,33 @@ def test_committee_refuses_inactive_experts_and_employees_of_a_bidder(world):  #
                                 experts=[*experts[:4], no_account], chair=experts[0])  # fmt: skip
     assert _code(exc) == "expert_without_account"
     assert not session.members.exists()
+
+
+def test_committee_refuses_an_expert_placed_at_the_opening_r62(world):  # type: ignore[no-untyped-def]
+    # given an expert placed at the opening hall of the section in ggzy.venues
+    ensure_regions()
+    site = venues.create_site(actor=world.pool_keeper, code="NJ", name="南京中心",
+                              region=Region.objects.get(code="320100"), address="南京市")  # fmt: skip
+    hall = venues.create_venue(actor=world.pool_keeper, site=site, code="H1", name="开标一室",
+                               kind="opening_hall", capacity=50)  # fmt: skip
+    deadline = world.section.bid_deadline
+    booking = venues.book_venue(actor=world.staff, venue=hall, section=world.section,
+                                purpose="opening", start=deadline - timedelta(minutes=30),
+                                end=deadline + timedelta(hours=2), override_reason="开标")  # fmt: skip
+    at_opening = world.members[0].expert
+    venue_sessions.assign_expert(actor=world.staff, booking=booking, expert=at_opening)
+    w.open_section(world, PRICES)
+    session = services.create_session(actor=world.staff, section=world.section)
+    experts = [m.expert for m in world.members]
+    before = _events()
+    # when the committee is formed with that expert
+    with pytest.raises(Conflict) as exc:
+        services.form_committee(actor=world.staff, session=session, experts=experts,
+                                chair=experts[1])  # fmt: skip
+    # then R62 refuses it, naming the expert, and nothing is seated
+    assert _code(exc) == "evaluator_at_opening"
+    assert exc.value.detail == {"experts": [at_opening.public_id], "rule": "R62"}
+    assert not session.members.exists() and _events() == before
 
 
 # --- the review ---------------------------------------------------------------------------------

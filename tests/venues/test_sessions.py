@@ -10,7 +10,7 @@ import pytest
 
 from ggzy.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from ggzy.ledger.models import Event
-from ggzy.venues import sessions
+from ggzy.venues import services, sessions
 from ggzy.venues.models import ExpertAssignment, SessionVenue, WitnessEvent
 from tests.venues.world import DIGEST, VenueWorld
 
@@ -135,6 +135,18 @@ def test_r62_an_evaluator_is_not_at_the_opening_of_the_same_section(vw: VenueWor
     # another section's opening is fine
     elsewhere = vw.book("NJ/H1", vw.section(days=22), "opening")
     sessions.assign_expert(actor=vw.booker, booking=elsewhere, expert=expert)
+
+
+def test_r62_a_released_opening_booking_still_keeps_its_experts_out(vw: VenueWorld) -> None:
+    # given an expert placed at a section's opening hall, the booking then released after use
+    opening = vw.book("NJ/H1", vw.main_section, "opening", override_reason="加班")
+    at_opening = vw.expert(1)
+    sessions.assign_expert(actor=vw.booker, booking=opening, expert=at_opening)
+    services.release_booking(actor=vw.booker, booking=opening, reason="开标结束")
+    main = vw.main()
+    # when the same expert is placed at the evaluation / then R62 still refuses, recorded
+    _refused(Conflict, "evaluator_at_opening", lambda: sessions.assign_expert(
+        actor=vw.booker, booking=main.booking, expert=at_opening), recorded=1)  # fmt: skip
 
 
 def test_a_suspended_expert_is_not_placed(vw: VenueWorld) -> None:
