@@ -225,8 +225,7 @@ def form_committee(
     chair: Expert | User,
     tenderer_reps: Sequence[User] = (),
 ) -> EvaluationSession:
-    """Seat the drawn and confirmed experts (and, on a works committee, the tenderer's
-    representatives). Refused when the committee breaks R17/R18/R19, an expert is not active,
+    """Seat the drawn and confirmed experts and the tenderer's (purchaser's) representatives. Refused when the committee breaks R17/R18/R19, an expert is not active,
     has no account, works for a bidder of the section, or was placed at the section's opening
     hall (R62, ``ggzy.venues``)."""
     require(actor, "evaluation.run")
@@ -313,11 +312,8 @@ def _check_size(
 def _check_reps(
     session: EvaluationSession, section: Section, reps: list[User], expert_users: set[Any]
 ) -> None:
-    from ggzy.evaluation.committee import Panel
-
-    if Panel(session.panel) is not Panel.WORKS_TENDER:
-        raise ValidationFailed("只有工程招标的评标委员会可有招标人代表 (works committees only)",
-                               code="tenderer_reps_not_allowed")  # fmt: skip
+    """Every panel may seat the tenderer's (purchaser's) representatives: 招标投标法37 (R17),
+    87号令47 (R18), 政府采购法38/40 (R19); the experts' two thirds is ``_check_size``'s."""
     tenderer = section.project.tenderer_id
     outsiders = [u.username for u in reps if not Membership.objects.filter(
         user=u, entity_id=tenderer).exists()]  # fmt: skip

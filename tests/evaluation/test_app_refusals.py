@@ -18,7 +18,7 @@ from ggzy.evaluation.states import LowPriceOutcome, SessionStatus
 from ggzy.experts import services as expert_services
 from ggzy.ledger.models import Event
 from ggzy.registry.models import Qualification, Region
-from ggzy.registry.services import update_entity
+from ggzy.registry.services import add_member, update_entity
 from ggzy.venues import services as venues
 from ggzy.venues import sessions as venue_sessions
 from tests.conftest import make_user
@@ -91,8 +91,6 @@ def test_committee_size_odd_and_two_thirds_experts(world):  # type: ignore[no-un
     # tenderer representatives count toward the size, not toward the two thirds (R17)
     rep1 = world.bidding.tenderer
     rep2 = make_user("tenderer_rep2", Role.TENDERER)
-    from ggzy.registry.services import add_member
-
     add_member(actor=rep1, entity=world.bidding.tenderer_entity, username=rep2.username,
                role="operator")  # fmt: skip
     outsider = make_user("not_a_rep", Role.TENDERER)
@@ -114,6 +112,31 @@ def test_committee_size_odd_and_two_thirds_experts(world):  # type: ignore[no-un
         services.form_committee(actor=world.staff, session=session, experts=experts,
                                 chair=experts[0])  # fmt: skip
     assert _code(exc) == "committee_formed"
+
+
+@pytest.mark.parametrize("panel", ["government_tender", "negotiation", "inquiry"])
+def test_purchaser_representatives_sit_on_government_panels_r18_r19(world, panel):  # type: ignore[no-untyped-def]
+    # given a government or negotiation/inquiry session, and the purchaser's representative
+    w.open_section(world, PRICES)
+    session = services.create_session(actor=world.staff, section=world.section)
+    EvaluationSession.objects.filter(pk=session.pk).update(panel=panel)
+    session.refresh_from_db()
+    experts = [m.expert for m in world.members]
+    rep = world.bidding.tenderer
+    other = make_user("purchaser_rep2", Role.TENDERER)
+    add_member(actor=rep, entity=world.bidding.tenderer_entity, username=other.username,
+               role="operator")  # fmt: skip
+    # when two representatives sit beside three experts / then the experts' two thirds holds
+    with pytest.raises(ValidationFailed) as exc:
+        services.form_committee(actor=world.staff, session=session, experts=experts[:3],
+                                chair=experts[0], tenderer_reps=[rep, other])  # fmt: skip
+    assert "experts_below_two_thirds" in exc.value.detail["violations"]
+    assert not session.members.exists()
+    # when they sit beside five experts / then the committee is formed (87号令47, 法38/40)
+    services.form_committee(actor=world.staff, session=session, experts=experts,
+                            chair=experts[0], tenderer_reps=[rep, other])  # fmt: skip
+    kinds = sorted(session.members.values_list("kind", flat=True))
+    assert kinds == ["expert"] * 5 + ["tenderer_rep"] * 2
 
 
 def test_committee_refuses_inactive_experts_and_employees_of_a_bidder(world):  # type: ignore[no-untyped-def]
