@@ -14,6 +14,7 @@ from ggzy.core.identifiers import IdentifierError, validate_resident_id, validat
 from ggzy.experts.models import Specialty
 from ggzy.experts.rules import works_eligibility
 from ggzy.experts.states import TitleLevel
+from ggzy.experts.taxonomy import lineage
 from ggzy.registry.models import Entity, EntityStatus, Region
 
 PHONE_RE = re.compile(r"^[0-9+\-() ]{5,20}$")
@@ -28,6 +29,9 @@ TEXT_LIMITS = {
     "session_ref": 64,
     "reason": 300,
 }
+# names a spreadsheet would read as a formula if typed: refused, so an export never carries one
+NAME_FIELDS = frozenset({"name", "title_name"})
+FORMULA_START = ("=", "+", "-", "@")
 
 
 @dataclass
@@ -76,6 +80,9 @@ def text(key: str, value: Any, *, required: bool = True) -> str:
         raise _refuse(key, "too_long", f"{key} 过长 (too long)")
     if "\x00" in out:
         raise _refuse(key, "nul_character", "含有空字符 (NUL character)")
+    if key in NAME_FIELDS and out.startswith(FORMULA_START):
+        raise _refuse(key, "formula_character",
+                      f"{key} 不能以 = + - @ 开头 (must not start with = + - @)")  # fmt: skip
     return out
 
 
@@ -151,19 +158,25 @@ def region(value: Any) -> Region:
     return found
 
 
-def specialty(value: Any, key: str = "primary_specialty") -> Specialty:
+def specialty(
+    value: Any, key: str = "primary_specialty", kept: frozenset[str] = frozenset()
+) -> Specialty:
+    """The specialty of a code. A deactivated one takes no new experts; ``kept``: the codes the
+    expert already has, which they keep even when deactivated."""
     code = text(key, value).upper()
     found = Specialty.objects.filter(code=code).first()
     if found is None:
         raise _refuse(key, "unknown_specialty", f"评标专业 {code} 不存在 (unknown specialty)",
                       specialty=code)  # fmt: skip
-    if not found.active:
+    if not found.active and code not in kept:
         raise _refuse(key, "specialty_inactive", f"评标专业 {code} 已停用 (inactive specialty)",
                       specialty=code)  # fmt: skip
     return found
 
 
-def specialties(primary: Specialty, others: Any) -> list[Specialty]:
+def specialties(
+    primary: Specialty, others: Any, kept: frozenset[str] = frozenset()
+) -> list[Specialty]:
     """The primary specialty first, then the others (a list, or codes separated by , ， 、 or ;)."""
     if isinstance(others, str):
         others = [c for c in re.split(r"[,，、;；\s]+", others) if c]
@@ -171,7 +184,7 @@ def specialties(primary: Specialty, others: Any) -> list[Specialty]:
         others = []
     if not isinstance(others, list | tuple):
         raise _refuse("other_specialties", "bad_specialties", "其他专业格式有误")
-    found = [specialty(c, "other_specialties") for c in others]
+    found = [specialty(c, "other_specialties", kept) for c in others]
     out = [primary, *found]
     if len({s.pk for s in out}) != len(out):
         raise _refuse("other_specialties", "duplicate_specialty", "专业重复 (specialty repeated)")
@@ -182,7 +195,11 @@ def specialties(primary: Specialty, others: Any) -> list[Specialty]:
 
 
 def is_works(chosen: list[Specialty]) -> bool:
-    return any(s.is_works for s in chosen)
+    """Whether any chosen specialty, or an ancestor of one, is a works specialty (R20)."""
+    if any(s.is_works for s in chosen):
+        return True
+    ancestors = {code for s in chosen for code in lineage(s.code)[1:]}
+    return bool(ancestors) and Specialty.objects.filter(code__in=ancestors, is_works=True).exists()
 
 
 def eligible(values: dict[str, Any]) -> None:
@@ -223,8 +240,10 @@ CLEANERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def clean(data: ExpertData) -> dict[str, Any]:
-    """Every field cleaned, the first error raised. ``specialties``: primary first."""
-    values = {key: CLEANERS[key](getattr(data, key)) for key in CLEANERS}
-    values["specialties"] = specialties(values["primary_specialty"], data.other_specialties)
+def clean(data: ExpertData, kept: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Every field cleaned, the first error raised. ``specialties``: primary first. ``kept``:
+    the specialty codes the expert already has (see ``specialty``)."""
+    cleaners = CLEANERS | {"primary_specialty": lambda v: specialty(v, kept=kept)}
+    values = {key: cleaners[key](getattr(data, key)) for key in cleaners}
+    values["specialties"] = specialties(values["primary_specialty"], data.other_specialties, kept)
     return values

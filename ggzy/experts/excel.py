@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -101,6 +102,20 @@ def _refuse(code: str, message: str, **detail: Any) -> ValidationFailed:
     return ValidationFailed(message, code=code, detail=detail or None)
 
 
+def _parse_errors() -> tuple[type[BaseException], ...]:
+    """What openpyxl and the zip and XML layers raise on a damaged file: "not readable". Any
+    other exception is a bug and stays one."""
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    return (InvalidFileException, zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError,
+            IndexError, TypeError, ValueError, SyntaxError,  # XML parse errors (lxml's too)
+            AttributeError)  # e.g. openpyxl 3.1 on a read-only chartsheet  # fmt: skip
+
+
+def _unreadable() -> ValidationFailed:
+    return _refuse("not_xlsx", "无法读取该 Excel 文件 (unreadable .xlsx)")
+
+
 def _open_workbook(data: bytes) -> Any:
     import openpyxl
 
@@ -119,8 +134,8 @@ def _open_workbook(data: bytes) -> Any:
                       max_expanded_bytes=max_expanded_bytes())  # fmt: skip
     try:
         return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds on a damaged file: all mean "not readable"
-        raise _refuse("not_xlsx", "无法读取该 Excel 文件 (unreadable .xlsx)") from None
+    except _parse_errors():
+        raise _unreadable() from None
 
 
 def _cell(value: Any) -> Any:
@@ -130,33 +145,39 @@ def _cell(value: Any) -> Any:
 
 
 def read_rows(data: bytes) -> list[tuple[int, dict[str, Any]]]:
-    """The data rows of the first sheet, keyed by column, with their row numbers."""
+    """The data rows of the first sheet, keyed by column, with their row numbers.
+
+    Only the header's columns are read, and no row past the cap: a small file may claim (or
+    hold one cell at) XFD1048576, and openpyxl pads every row up to the sheet's dimension."""
     book = _open_workbook(data)
+    last_row = max_rows() + 1  # the header is row 1
+    too_many = _refuse("too_many_rows", f"一次最多导入{max_rows()}行 (too many rows)",
+                       max_rows=max_rows())  # fmt: skip
+    out: list[tuple[int, dict[str, Any]]] = []
     try:
         sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        try:
-            header = [str(_cell(v) or "") for v in next(rows)]
-        except StopIteration:
-            raise _refuse("no_rows", "文件中没有数据 (empty sheet)") from None
-        except Exception:
-            raise _refuse("not_xlsx", "无法读取该 Excel 文件 (unreadable .xlsx)") from None
+        if (sheet.max_row or 0) > last_row:
+            raise too_many
+        head = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), None)
+        header = [str(_cell(v) or "") for v in head or ()]
+        while header and not header[-1]:
+            header.pop()
+        if not header:
+            raise _refuse("no_rows", "文件中没有数据 (empty sheet)")
         index = _header_index(header)
-        out: list[tuple[int, dict[str, Any]]] = []
-        try:
-            for number, values in enumerate(rows, start=2):
-                if not any(v not in (None, "") for v in values):
-                    continue
-                if len(out) >= max_rows():
-                    raise _refuse("too_many_rows", f"一次最多导入{max_rows()}行 (too many rows)",
-                                  max_rows=max_rows())  # fmt: skip
-                cells = list(values)
-                out.append((number, {k: _cell(cells[i]) if i < len(cells) else None
-                                     for k, i in index.items()}))  # fmt: skip
-        except ValidationFailed:
-            raise
-        except Exception:
-            raise _refuse("not_xlsx", "无法读取该 Excel 文件 (unreadable .xlsx)") from None
+        for number, values in enumerate(
+            sheet.iter_rows(min_row=2, max_row=last_row + 1, max_col=len(header), values_only=True),
+            start=2,
+        ):
+            if number > last_row:
+                raise too_many
+            if not any(v not in (None, "") for v in values):
+                continue
+            cells = list(values)
+            out.append((number, {k: _cell(cells[i]) if i < len(cells) else None
+                                 for k, i in index.items()}))  # fmt: skip
+    except _parse_errors():
+        raise _unreadable() from None
     finally:
         book.close()
     if not out:
@@ -216,15 +237,17 @@ class _Cached:
         return found
 
 
-def validate_rows(rows: Iterable[tuple[int, dict[str, Any]]]) -> tuple[list[tuple[ExpertData, str]], list[RowError]]:  # fmt: skip
-    """Every row checked; every problem of every row reported."""
+def validate_rows(rows: Iterable[tuple[int, dict[str, Any]]], actor: Any = None) -> tuple[list[tuple[ExpertData, str]], list[RowError]]:  # fmt: skip
+    """Every row checked; every problem of every row reported. A row linking the ``actor``'s
+    own account is refused (``own_record``)."""
     rows = list(rows)
     errors: list[RowError] = []
     cached = _Cached()
     good: list[tuple[ExpertData, str]] = []
     first_row: dict[str, int] = {}
-    in_pool = set(Expert.objects.filter(
-        resident_id__in=[str(_text_value(r.get("resident_id")) or "").strip().upper() for _n, r in rows]
+    wanted = {str(_text_value(r.get("resident_id")) or "").strip().upper() for _n, r in rows}
+    in_pool = set(Expert.objects.filter(  # no NUL in a query: PostgreSQL refuses it
+        resident_id__in=[rid for rid in wanted if "\x00" not in rid]
     ).values_list("resident_id", flat=True))  # fmt: skip
     usernames: dict[str, int] = {}
     for number, raw in rows:
@@ -267,7 +290,7 @@ def validate_rows(rows: Iterable[tuple[int, dict[str, Any]]]) -> tuple[list[tupl
                 )
             usernames.setdefault(username, number)
             try:
-                services.expert_account(username)
+                services.expert_account(username, actor=actor)
             except DomainError as exc:
                 fail("username", exc)
         if {"years_in_field", "title_level", "senior_equivalent", "specialties"} <= set(values):
@@ -296,7 +319,7 @@ def import_experts(*, actor: User, data: bytes) -> ImportResult:
     """Import a whole file into the pool, or nothing (see the module's docstring)."""
     require(actor, "experts.manage")
     rows = read_rows(data)
-    good, errors = validate_rows(rows)
+    good, errors = validate_rows(rows, actor)
     if errors:
         raise ImportRowsInvalid(errors, len(rows))
     batch = hashlib.sha256(data).hexdigest()[:16]
@@ -315,12 +338,21 @@ def import_experts(*, actor: User, data: bytes) -> ImportResult:
 
 def _workbook(title: str, header: list[str], rows: Iterable[list[Any]]) -> bytes:
     import openpyxl
+    from openpyxl.cell import WriteOnlyCell
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet(title)
+
+    def cell(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        out = WriteOnlyCell(sheet, value)
+        out.data_type = "s"  # text is text: a leading "=" is no formula (formula injection)
+        return out
+
     sheet.append(header)
     for row in rows:
-        sheet.append(row)
+        sheet.append([cell(v) for v in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from ggzy.accounts.gate import allowed, require
 from ggzy.core.errors import NotFound
@@ -98,8 +98,10 @@ def pool(
 def application_queue(actor: Any) -> QuerySet[Expert]:
     """Applications waiting for approval, oldest first."""
     require(actor, "experts.manage")
-    return _with_related(Expert.objects.filter(status=ExpertStatus.PENDING)).order_by(
-        "applied_at", "pk"
+    return (
+        _with_related(Expert.objects.filter(status=ExpertStatus.PENDING))
+        .prefetch_related(Prefetch("specialty_rows", queryset=_ordered_specialty_rows()))
+        .order_by("applied_at", "pk")
     )
 
 
@@ -108,10 +110,17 @@ def specialties(*, active_only: bool = False) -> QuerySet[Specialty]:
     return qs.filter(active=True) if active_only else qs
 
 
-def specialty_rows(expert: Expert) -> list[ExpertSpecialty]:
-    return list(
-        expert.specialty_rows.select_related("specialty").order_by("-is_primary", "specialty__code")
+def _ordered_specialty_rows() -> QuerySet[ExpertSpecialty]:
+    return ExpertSpecialty.objects.select_related("specialty").order_by(
+        "-is_primary", "specialty__code"
     )
+
+
+def specialty_rows(expert: Expert) -> list[ExpertSpecialty]:
+    """The expert's specialties, primary first (prefetched by ``application_queue``)."""
+    if "specialty_rows" in getattr(expert, "_prefetched_objects_cache", {}):
+        return list(expert.specialty_rows.all())
+    return list(_ordered_specialty_rows().filter(expert=expert))
 
 
 def history(expert: Expert) -> dict[str, list[Any]]:

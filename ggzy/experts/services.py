@@ -30,7 +30,7 @@ from ggzy.experts.models import (
 )
 from ggzy.experts.states import APPLICANT_EDITABLE, ExpertStatus, RaterKind, can_move
 from ggzy.ledger.context import actor_ref
-from ggzy.ledger.services import append_event
+from ggzy.ledger.services import append_event, record_refusal
 from ggzy.registry.models import Entity
 
 PROFILE_FIELDS = (
@@ -78,11 +78,18 @@ def _locked(expert: Expert) -> Expert:
     return Expert.objects.select_for_update().get(pk=expert.pk)
 
 
+def _own_record(actor: Any, subject: str) -> PermissionDenied:
+    """Staff acting on their own record: refused, and the attempt recorded for supervision."""
+    record_refusal(actor=actor, event_type="experts.own_record_refused", subject=subject,
+                   reason="own_record")  # fmt: skip
+    return PermissionDenied("不能办理本人的专家记录 (not on your own record)", code="own_record")
+
+
 def _manage(actor: Any, expert: Expert) -> None:
     """Center staff keep the pool, but never decide on their own record."""
     require(actor, "experts.manage")
     if expert.user_id is not None and expert.user_id == getattr(actor, "pk", None):
-        raise PermissionDenied("不能办理本人的专家记录 (not on your own record)", code="own_record")
+        raise _own_record(actor, f"expert:{expert.public_id}")
 
 
 def _write_specialties(expert: Expert, chosen: list[Specialty]) -> None:
@@ -175,11 +182,18 @@ def apply(*, actor: User, data: ExpertData) -> Expert:
     return expert
 
 
-def expert_account(username: str) -> User | None:
-    """The expert account named (not linked to an expert yet), or none for no name."""
+def expert_account(username: str, *, actor: Any = None) -> User | None:
+    """The expert account named (not linked to an expert yet, not the ``actor``'s own), or none
+    for no name."""
     if not username:
         return None
+    if "\x00" in username:
+        raise ValidationFailed("含有空字符 (NUL character)", code="nul_character",
+                               detail={"field": "username"})  # fmt: skip
     user = User.objects.filter(username=username, is_active=True, roles__role=Role.EXPERT).first()
+    if user is not None and actor is not None and user.pk == getattr(actor, "pk", None):
+        raise PermissionDenied("不能将本人录入专家库 (not your own record)", code="own_record",
+                               detail={"field": "username"})  # fmt: skip
     if user is None:
         raise NotFound("用户不存在或不是评标专家账户 (no such expert account)",
                        code="user_not_found", detail={"field": "username"})  # fmt: skip
@@ -196,9 +210,11 @@ def register_expert(
     """Center staff enter an expert directly into the pool (R20 checked), optionally linking
     the expert's account. The import calls it once per row, inside its own transaction."""
     require(actor, "experts.manage")
+    if username and username == getattr(actor, "username", None):
+        raise _own_record(actor, f"user:{actor.pk}")
     values = checks.clean(data)
     checks.eligible(values)
-    user = expert_account(username)
+    user = expert_account(username, actor=actor)
     now = clock.now()
     try:
         with transaction.atomic():
@@ -239,23 +255,30 @@ def _values_of(expert: Expert) -> dict[str, Any]:
 
 
 def approve_application(*, actor: User, expert: Expert) -> Expert:
-    """Approve an application into the pool. A works expert must meet R20."""
+    """Approve an application into the pool. A works expert must meet R20; a refusal is
+    recorded for supervision after the approval's transaction changed nothing."""
     _manage(actor, expert)
-    with transaction.atomic():
-        locked = _locked(expert)
-        _check_move(locked, ExpertStatus.ACTIVE, ExpertStatus.PENDING)
-        values = _values_of(locked)
-        checks.eligible(values)
-        locked.status, locked.status_reason = ExpertStatus.ACTIVE, ""
-        locked.approved_at = locked.updated_at = clock.now()
-        locked.approved_by = actor_ref(actor)
-        locked.version += 1
-        locked.save()
-        _sync_draw_rows(locked)
-        _history(locked, actor, ExpertStatus.PENDING)
-        _event(
-            actor, locked, "experts.application_approved", _summary(locked, values["specialties"])
-        )
+    try:
+        with transaction.atomic():
+            locked = _locked(expert)
+            _check_move(locked, ExpertStatus.ACTIVE, ExpertStatus.PENDING)
+            values = _values_of(locked)
+            checks.eligible(values)
+            locked.status, locked.status_reason = ExpertStatus.ACTIVE, ""
+            locked.approved_at = locked.updated_at = clock.now()
+            locked.approved_by = actor_ref(actor)
+            locked.version += 1
+            locked.save()
+            _sync_draw_rows(locked)
+            _history(locked, actor, ExpertStatus.PENDING)
+            _event(actor, locked, "experts.application_approved",
+                   _summary(locked, values["specialties"]))  # fmt: skip
+    except ValidationFailed as exc:
+        if exc.code == "expert_ineligible":
+            record_refusal(actor=actor, event_type="experts.approval_refused",
+                           subject=f"expert:{expert.public_id}", reason=exc.code,
+                           unmet=exc.detail["unmet"])  # fmt: skip
+        raise
     return locked
 
 
@@ -361,7 +384,7 @@ def update_expert(*, actor: User, expert: Expert, changes: dict[str, Any]) -> Ex
         )
         for key, value in changes.items():
             setattr(merged, key, value)
-        values = checks.clean(merged)
+        values = checks.clean(merged, kept=frozenset(s.code for s in current["specialties"]))
         if locked.status != ExpertStatus.PENDING:
             checks.eligible(values)
         changed = sorted(k for k in PROFILE_FIELDS if getattr(locked, k) != values[k]) + (
@@ -458,6 +481,17 @@ def withdraw_conflict(*, actor: User, expert: Expert, conflict_id: int) -> Decla
 # --- ratings -----------------------------------------------------------------------------------
 
 
+# the side each role rates for; there is no evaluation-session membership to check yet, so a
+# tenderer-role account rates as the tenderer and the organizing desk as the center
+RATER_ROLES = {RaterKind.CENTER: Role.CENTER_OPERATIONS, RaterKind.TENDERER: Role.TENDERER}
+
+
+def rater_kinds(actor: Any) -> set[str]:
+    """The rater kinds ``actor`` may record a rating as."""
+    roles: frozenset[str] = getattr(actor, "role_set", frozenset())
+    return {str(kind) for kind, role in RATER_ROLES.items() if role in roles}
+
+
 def record_rating(
     *, actor: User, expert: Expert, session_ref: str, rater_kind: str, score: int,
     comment: str = "", misconduct: bool = False,
@@ -466,6 +500,9 @@ def record_rating(
     require(actor, "experts.rate")
     if rater_kind not in RaterKind.values:
         raise ValidationFailed("评价方无效 (bad rater kind)", code="bad_rater_kind",
+                               detail={"field": "rater_kind"})  # fmt: skip
+    if rater_kind not in rater_kinds(actor):
+        raise PermissionDenied("不能以该评价方身份评价 (not your side)", code="rater_kind_not_yours",
                                detail={"field": "rater_kind"})  # fmt: skip
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         raise ValidationFailed(

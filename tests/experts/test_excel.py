@@ -5,8 +5,10 @@ export reads back as the same import."""
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 
+import openpyxl
 import pytest
 
 from ggzy.core.errors import DomainError
@@ -169,3 +171,95 @@ def test_export_round_trip(xw):  # type: ignore[no-untyped-def]
     Expert.objects.all().delete()
     excel.import_experts(actor=xw.staff, data=exported)
     assert sorted(excel.export_row(e) for e in Expert.objects.all()) == snapshot
+
+
+def test_a_text_cell_is_exported_as_text_never_a_formula(xw):  # type: ignore[no-untyped-def]
+    # given an expert whose name starts with "=" (stored before such names were refused)
+    expert = services.register_expert(actor=xw.staff, data=xw.data())
+    Expert.objects.filter(pk=expert.pk).update(name='=HYPERLINK("http://x.example","点此")')
+    # when the pool is exported
+    sheet = openpyxl.load_workbook(io.BytesIO(excel.export_pool(actor=xw.staff))).worksheets[0]
+    # then the name is a string cell holding the text, not a formula
+    cell = sheet.cell(row=2, column=1)
+    assert (cell.data_type, cell.value) == ("s", '=HYPERLINK("http://x.example","点此")')
+
+
+@pytest.mark.parametrize("name", ["=1+2", "+86", "-x", "@SUM(A1)"])
+def test_a_name_a_spreadsheet_would_read_as_a_formula_is_refused(xw, name):  # type: ignore[no-untyped-def]
+    # given a name starting with = + - or @
+    # when staff enter an expert with it
+    with pytest.raises(DomainError) as info:
+        services.register_expert(actor=xw.staff, data=xw.data(name=name))
+    # then it is refused on the name with its own code, so an export never carries a formula
+    assert (info.value.code, info.value.detail["field"]) == ("formula_character", "name")
+    assert Expert.objects.count() == 0
+
+
+def test_a_tiny_file_with_one_far_cell_is_refused_at_once(xw):  # type: ignore[no-untyped-def]
+    # given a few-KB file with one good row and one cell at XFD1048576 (its dimension claims
+    # a sheet of 16384 columns by 1048576 rows)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(xlsx.HEADERS)
+    sheet.append(list(xlsx.row(xw.employer.uscc).values()))
+    sheet["XFD1048576"] = "x"
+    out = io.BytesIO()
+    book.save(out)
+    assert len(out.getvalue()) < 20_000
+    # when it is imported
+    started = time.monotonic()
+    _refused_file(xw, out.getvalue(), "too_many_rows")
+    # then it is refused in well under a second
+    assert time.monotonic() - started < 1
+
+
+def _chartsheet_only() -> bytes:
+    book = openpyxl.Workbook()
+    book.create_chartsheet()
+    book.remove(book.active)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_workbook_without_a_worksheet_is_not_xlsx(xw):  # type: ignore[no-untyped-def]
+    # given a workbook holding only a chartsheet; when imported; then refused as not_xlsx
+    _refused_file(xw, _chartsheet_only(), "not_xlsx")
+
+
+def test_the_import_api_refuses_a_workbook_without_a_worksheet(xw):  # type: ignore[no-untyped-def]
+    from ggzy.accounts.services import issue_token
+    from tests.api.support import Raw, api_client, assert_error
+
+    # given a workbook holding only a chartsheet
+    token = issue_token(actor=xw.staff, name="t")[1]
+    # when it is posted to the import endpoint
+    response = api_client().call("POST", "/api/v1/experts/import",
+                                 Raw(_chartsheet_only(), excel.XLSX_TYPE), token=token)  # fmt: skip
+    # then the answer is a 422 not_xlsx, not a 500
+    assert_error(response, 422, "not_xlsx")
+
+
+def test_an_import_row_linking_the_importers_own_account_is_refused(xw):  # type: ignore[no-untyped-def]
+    # given a center admin who also holds an expert account
+    both = make_user("admin_and_expert3", "center_admin", "expert")
+    data = xlsx.workbook([xlsx.row(xw.employer.uscc, username=both.username)])
+    # when they import a row linking that account
+    with pytest.raises(DomainError) as info:
+        excel.import_experts(actor=both, data=data)
+    # then the row is refused on the username column; no expert is imported
+    assert [(e["column"], e["code"]) for e in info.value.detail["errors"]] == [
+        ("专家账户用户名", "own_record")]  # fmt: skip
+    assert Expert.objects.count() == 0
+
+
+def test_a_nul_in_an_import_cell_is_refused_on_its_row(xw):  # type: ignore[no-untyped-def]
+    # given a row whose username and resident ID hold a NUL character (PostgreSQL refuses NUL
+    # in a query; openpyxl 3.1 never reads one from a file, so the rows are given directly)
+    row = xlsx.row(xw.employer.uscc, username="zj\x00", resident_id="1101051949\x00")
+    # when the rows are validated
+    good, errors = excel.validate_rows([(2, row)], xw.staff)
+    # then both cells are refused by code, and no query carried the NUL
+    assert good == []
+    assert {(e.column, e.code) for e in errors} == {
+        ("专家账户用户名", "nul_character"), ("身份证号码", "nul_character")}  # fmt: skip

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from ggzy.experts.models import Expert
+from tests.conftest import make_user
 from tests.experts import xlsx
 
 
@@ -84,3 +87,20 @@ def test_staff_pages_are_closed_to_others(xw, users, who):  # type: ignore[no-un
                 "/staff/experts/export.xlsx"):  # fmt: skip
         assert client.get(url).status_code == 403
     assert _client(users["bidder"]).get("/experts/me/").status_code == 403
+
+
+def _queue_page_queries(xw, applications: int) -> int:  # type: ignore[no-untyped-def]
+    for i in range(applications):
+        xw.pending(owner=make_user(f"queue{applications}_{i}", "expert"))
+    client = _client(xw.staff)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/staff/experts/queue/").status_code == 200
+    Expert.objects.filter(status="pending").delete()
+    return len(ctx.captured_queries)
+
+
+def test_the_approval_queue_page_makes_no_query_per_application(xw):  # type: ignore[no-untyped-def]
+    # given 2, then 6 applications waiting
+    # when staff open the approval queue
+    # then the page makes as many queries for 6 as for 2 (specialties are prefetched)
+    assert _queue_page_queries(xw, 2) == _queue_page_queries(xw, 6)

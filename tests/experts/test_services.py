@@ -3,6 +3,7 @@ declared conflicts, ratings, the taxonomy — each refusal with its own code and
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -17,13 +18,15 @@ from tests.api.support import db_state, event_types_since, last_seq
 from tests.conftest import make_user
 
 
-def _refused(fn, code: str):  # type: ignore[no-untyped-def]
+def _refused(fn, code: str, recorded: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    """``fn`` refused with ``code``: no expert or specialty row changed, and the only ledger
+    events are the refusals ``recorded`` for supervision."""
     seq, experts, rows = last_seq(), Expert.objects.count(), ExpertSpecialty.objects.count()
     with pytest.raises(DomainError) as info:
         fn()
     assert info.value.code == code, info.value.as_dict()
-    assert (last_seq(), Expert.objects.count(), ExpertSpecialty.objects.count()) == (
-        seq, experts, rows,
+    assert (event_types_since(seq), Expert.objects.count(), ExpertSpecialty.objects.count()) == (
+        list(recorded), experts, rows,
     )  # fmt: skip
     return info.value
 
@@ -81,11 +84,15 @@ def test_an_expert_applies_and_staff_approve(xw):  # type: ignore[no-untyped-def
 def test_approval_refuses_a_works_expert_short_of_r20(xw):  # type: ignore[no-untyped-def]
     expert = xw.pending(years_in_field=7, title_level="intermediate", title_name="工程师")
     error = _refused(lambda: services.approve_application(actor=xw.staff, expert=expert),
-                     "expert_ineligible")  # fmt: skip
+                     "expert_ineligible", recorded=("experts.approval_refused",))  # fmt: skip
     assert error.detail["rule"] == "R20"
     assert error.detail["unmet"] == ["years_in_field", "senior_title"]
     expert.refresh_from_db()
     assert expert.status == "pending"
+    refusal = Event.objects.order_by("-seq").first()
+    assert refusal is not None and refusal.subject == f"expert:{expert.public_id}"
+    assert json.loads(refusal.payload) == {"refused": True, "reason": "expert_ineligible",
+                                           "unmet": ["years_in_field", "senior_title"]}  # fmt: skip
 
 
 def test_a_goods_expert_is_not_held_to_r20(xw):  # type: ignore[no-untyped-def]
@@ -274,3 +281,127 @@ def test_taxonomy_is_hierarchical_and_versioned(xw, users):  # type: ignore[no-u
     assert updated.versions.get(version=2).changes == {
         "name": ["装饰装修", "装饰装修工程"], "active": [True, False]}  # fmt: skip
     _refused(lambda: xw.pending(primary_specialty="A01.03"), "specialty_inactive")
+
+
+def test_a_child_of_a_works_specialty_cannot_be_made_non_works(xw):  # type: ignore[no-untyped-def]
+    # given the works class A
+    # when staff create a sub-specialty of it marked non-works, or unmark an existing one
+    error = _refused(lambda: taxonomy.create_specialty(actor=xw.staff, code="A03", name="水利工程",
+                                                       is_works=False), "works_inherited")  # fmt: skip
+    # then both are refused: R20 cannot be escaped one level down
+    assert error.detail == {"field": "is_works", "specialty": "A03"}
+    before = db_state()
+    with pytest.raises(Conflict) as info:
+        taxonomy.update_specialty(actor=xw.staff, specialty=taxonomy.get_specialty("A02"),
+                                  is_works=False)  # fmt: skip
+    assert info.value.code == "works_inherited" and db_state() == before
+
+
+def test_r20_reads_the_ancestors_of_a_specialty(xw):  # type: ignore[no-untyped-def]
+    # given a sub-specialty of the works class stored as non-works (a row from before the rule)
+    taxonomy.create_specialty(actor=xw.staff, code="A03", name="水利工程")
+    Specialty.objects.filter(code="A03").update(is_works=False)
+    # when staff enter a junior expert with only that specialty
+    # then R20 applies: it is a works specialty through its parent
+    _refused(lambda: services.register_expert(actor=xw.staff, data=xw.data(
+        primary_specialty="A03", other_specialties=[], years_in_field=2,
+        title_level="junior")), "expert_ineligible")  # fmt: skip
+
+
+def test_reclassifying_a_parent_as_works_reclassifies_its_children(xw):  # type: ignore[no-untyped-def]
+    # given the goods class B with its child B01, and no expert in the pool under it
+    seq = last_seq()
+    # when staff reclassify B as works
+    taxonomy.update_specialty(actor=xw.staff, specialty=taxonomy.get_specialty("B"), is_works=True)
+    # then B01 is a works specialty too, with its own version and ledger event
+    b01 = taxonomy.get_specialty("B01")
+    assert (b01.is_works, b01.version) == (True, 2)
+    assert b01.versions.get(version=2).changes == {"is_works": [False, True]}
+    assert event_types_since(seq) == ["experts.specialty_changed"] * 2
+    # and a junior expert of B01 is now held to R20
+    _refused(lambda: services.register_expert(actor=xw.staff, data=xw.data(
+        primary_specialty="B01", other_specialties=[], years_in_field=2,
+        title_level="junior")), "expert_ineligible")  # fmt: skip
+
+
+def test_reclassifying_is_refused_while_experts_in_the_pool_would_fail_r20(xw):  # type: ignore[no-untyped-def]
+    # given two goods experts of B01 short of R20, one of them suspended, and one meeting it
+    junior = {"primary_specialty": "B01", "other_specialties": [], "years_in_field": 2,
+              "title_level": "junior"}  # fmt: skip
+    services.register_expert(actor=xw.staff, data=xw.data(**junior))
+    services.suspend_expert(actor=xw.staff, reason="r",
+                            expert=services.register_expert(actor=xw.staff, data=xw.data(**junior)))  # fmt: skip
+    services.register_expert(actor=xw.staff, data=xw.data(primary_specialty="B01",
+                                                          other_specialties=[]))  # fmt: skip
+    before = db_state()
+    # when staff reclassify the parent B as works
+    with pytest.raises(Conflict) as info:
+        taxonomy.update_specialty(actor=xw.staff, specialty=taxonomy.get_specialty("B"),
+                                  is_works=True)  # fmt: skip
+    # then it is refused, naming how many experts must be settled first; nothing changed
+    assert (info.value.code, info.value.detail) == (
+        "reclassification_blocked",
+        {"rule": "R20", "experts": 2},
+    )
+    assert db_state() == before
+
+
+def test_experts_keep_a_deactivated_specialty_through_a_profile_change(xw):  # type: ignore[no-untyped-def]
+    # given an expert of A01.01 and A02, and A02 deactivated
+    expert = xw.active(owned=False)
+    taxonomy.update_specialty(actor=xw.staff, specialty=taxonomy.get_specialty("A02"),
+                              active=False)  # fmt: skip
+    # when staff change the expert's phone
+    changed = services.update_expert(actor=xw.staff, expert=expert,
+                                     changes={"phone": "13900000009"})  # fmt: skip
+    # then the change is made and the expert keeps A02
+    assert changed.phone == "13900000009"
+    assert sorted(expert.specialty_rows.values_list("specialty__code", flat=True)) == [
+        "A01.01", "A02"]  # fmt: skip
+    # but A02 cannot be newly added to another expert
+    other = services.register_expert(actor=xw.staff, data=xw.data(other_specialties=[]))
+    _refused(lambda: services.update_expert(actor=xw.staff, expert=other,
+                                            changes={"other_specialties": ["A02"]}),
+             "specialty_inactive")  # fmt: skip
+
+
+def test_staff_cannot_enter_themselves_into_the_pool(xw):  # type: ignore[no-untyped-def]
+    # given a center admin who also holds an expert account
+    both = make_user("admin_and_expert", "center_admin", "expert")
+    # when they enter an expert linked to their own account
+    # then it is refused, and the attempt is recorded for supervision
+    _refused(lambda: services.register_expert(actor=both, data=xw.data(), username=both.username),
+             "own_record", recorded=("experts.own_record_refused",))  # fmt: skip
+    refusal = Event.objects.order_by("-seq").first()
+    assert refusal is not None and refusal.subject == f"user:{both.pk}"
+    assert json.loads(refusal.payload) == {"refused": True, "reason": "own_record"}
+
+
+def test_a_decision_on_ones_own_record_is_refused_and_recorded(xw):  # type: ignore[no-untyped-def]
+    # given a center admin's own application
+    both = make_user("admin_and_expert2", "center_admin", "expert")
+    mine = xw.pending(owner=both)
+    # when they approve it
+    _refused(lambda: services.approve_application(actor=both, expert=mine), "own_record",
+             recorded=("experts.own_record_refused",))  # fmt: skip
+    # then the application still waits, and the ledger holds the refusal on the record
+    mine.refresh_from_db()
+    assert mine.status == "pending"
+    assert Event.objects.order_by("-seq").first().subject == f"expert:{mine.public_id}"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("role", "kind", "code"),
+    [
+        ("center_operations", "tenderer", "rater_kind_not_yours"),
+        ("center_admin", "center", "forbidden"),
+    ],
+)
+def test_the_rater_kind_is_the_actors_own_side(xw, users, role, kind, code):  # type: ignore[no-untyped-def]
+    # given an expert in the pool
+    expert = xw.active(owned=False)
+    # when someone records a rating as a side that is not theirs
+    # then it is refused and no rating is stored
+    _refused(lambda: services.record_rating(actor=users[role], expert=expert, session_ref="S-1",
+                                            rater_kind=kind, score=1), code)  # fmt: skip
+    assert not expert.ratings.exists()
