@@ -49,10 +49,20 @@ ERRORS: dict[int, Any] = {c: ErrorOut for c in (401, 403, 404, 409, 422)}
 # --- rendering ----------------------------------------------------------------------------------
 
 
-def session_out(actor: Any, session: EvaluationSession) -> dict[str, Any]:
-    staff = selectors.is_staff_reader(actor)
-    state = services_report.progress(session)
-    signed = set(session.signatures.values_list("member__ref", flat=True))
+def session_out(
+    actor: Any,
+    session: EvaluationSession,
+    *,
+    staff: bool | None = None,
+    counts: dict[int, int] | None = None,
+) -> dict[str, Any]:
+    """One session as its reader may see it. A list passes ``staff`` and ``counts`` computed
+    for the whole page (and the sessions loaded ``with_details``), so a row costs no query."""
+    if staff is None:
+        staff = selectors.is_staff_reader(actor, session)
+    selectors.with_details([session])
+    state = services_report.progress(session, counts)
+    signed = {s.member.ref for s in session.signatures.all()}
     return {
         "public_id": session.public_id,
         "section": session.section.code or session.section.public_id,
@@ -74,7 +84,7 @@ def session_out(actor: Any, session: EvaluationSession) -> dict[str, Any]:
                 "bidder": b.entity.name if staff else None,
                 "price": str(b.price) if staff and b.price is not None else None,
             }
-            for b in selectors.bids(session)
+            for b in session.bids.all()
         ],
         "report_sha256": session.report_sha256,
         "revealed": selectors.revealed_labels(session),
@@ -112,7 +122,9 @@ def _fresh(request: HttpRequest, session: EvaluationSession) -> dict[str, Any]:
 def list_sessions(request: HttpRequest) -> Any:
     """The sessions the caller may see: all for the center and supervision, a member's own."""
     actor = request.auth  # type: ignore[attr-defined]
-    return [session_out(actor, s) for s in selectors.sessions_for(actor)[:100]]
+    page = selectors.with_details(list(selectors.sessions_for(actor)[:100]))
+    staff, counts = selectors.staff_view(actor, page), services_report.score_counts(page)
+    return [session_out(actor, s, staff=s.pk in staff, counts=counts) for s in page]
 
 
 @router.post("/sessions", response={201: EvalSessionOut, **ERRORS})

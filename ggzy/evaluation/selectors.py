@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from ggzy.accounts.gate import allowed, holds_role_permission
 from ggzy.core.errors import NotFound
@@ -60,8 +60,35 @@ def sessions_for(actor: Any) -> QuerySet[EvaluationSession]:
     return qs.filter(members__user_id=actor.pk)
 
 
-def is_staff_reader(actor: Any) -> bool:
-    return holds_role_permission(actor, "evaluation.view")
+def is_staff_reader(actor: Any, session: EvaluationSession) -> bool:
+    """The staff view (bidders, prices) is the center's and supervision's — never a committee
+    member's, who scores blind whatever other roles the account holds."""
+    return holds_role_permission(actor, "evaluation.view") and member_of(actor, session) is None
+
+
+def staff_view(actor: Any, sessions: list[EvaluationSession]) -> set[int]:
+    """:func:`is_staff_reader` for a page of sessions, in one query: the ids shown staff-wise."""
+    if not holds_role_permission(actor, "evaluation.view"):
+        return set()
+    seated = set(
+        CommitteeMember.objects.filter(user_id=actor.pk, session__in=sessions).values_list(
+            "session_id", flat=True
+        )
+    )
+    return {s.pk for s in sessions if s.pk not in seated}
+
+
+DETAIL = (
+    Prefetch("bids", queryset=SessionBid.objects.select_related("entity", "bid")),
+    "members",
+    Prefetch("signatures", queryset=ReportSignature.objects.select_related("member")),
+)
+
+
+def with_details(sessions: list[EvaluationSession]) -> list[EvaluationSession]:
+    """Bids, members and signatures of the sessions loaded at once (already loaded: kept)."""
+    prefetch_related_objects(sessions, *DETAIL)
+    return sessions
 
 
 def can_run(actor: Any) -> bool:
@@ -114,10 +141,17 @@ def technical_documents(bid: SessionBid) -> list[dict[str, Any]]:
 
 
 def _text(path: Path) -> str | None:
+    """The start of a document as text, from a bounded prefix. A character the cut splits at
+    the prefix's end is dropped; a file that is not UTF-8 text before that shows none."""
+    limit = MAX_TEXT * 4
+    with path.open("rb") as f:
+        head = f.read(limit)
     try:
-        return path.read_bytes()[: MAX_TEXT * 4].decode("utf-8")[:MAX_TEXT]
-    except UnicodeDecodeError:
-        return None
+        return head.decode("utf-8")[:MAX_TEXT]
+    except UnicodeDecodeError as exc:
+        if len(head) < limit or exc.start < len(head) - 3:
+            return None  # invalid before the cut: not text
+        return head[: exc.start].decode("utf-8")[:MAX_TEXT]
 
 
 def sheet(actor: Any, session: EvaluationSession) -> dict[str, Any]:
@@ -170,7 +204,7 @@ def revealed_labels(session: EvaluationSession) -> list[dict[str, Any]] | None:
         return None
     return [
         {"label": b.label, "bid": b.bid.public_id, "bidder": b.entity.name, "uscc": b.entity.uscc}
-        for b in session.bids.select_related("entity", "bid").order_by("label")
+        for b in with_details([session])[0].bids.all()
     ]
 
 

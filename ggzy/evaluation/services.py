@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db import transaction
 
-from ggzy.accounts.gate import is_authenticated, require
+from ggzy.accounts.gate import holds_role_permission, is_authenticated, require
 from ggzy.accounts.models import User
 from ggzy.bidding import opening as openings
 from ggzy.bidding.models import Bid, Opening
@@ -252,6 +252,11 @@ def form_committee(
     if conflicted:
         raise Conflict("专家的工作单位是本标段投标人，应当回避（R21）(employer is a bidder)",
                        code="member_conflict", detail={"experts": conflicted, "rule": "R21"})  # fmt: skip
+    staff = [e.public_id for e in expert_list if _is_staff(e.user)]
+    staff += [u.username for u in reps if _is_staff(u)]
+    if staff:
+        raise Conflict("中心或监督人员不得担任评标委员会成员 (a staff account is not seated)",
+                       code="member_is_staff", detail={"members": staff})  # fmt: skip
     at_opening = placed_at_opening(section.pk, expert_list)
     if at_opening:
         raise Conflict("评标专家不得参加同一标段的开标（R62）(evaluator at the opening)",
@@ -289,6 +294,14 @@ def form_committee(
             "tenderer_reps": len(reps), "chair": next(r.ref for r in rows if r.is_chair),
         })  # fmt: skip
     return session
+
+
+def _is_staff(user: Any) -> bool:
+    """An account that runs or watches evaluations (``evaluation.run``/``evaluation.view``)
+    would see the bidders behind the labels: it is not seated (blind scoring)."""
+    return holds_role_permission(user, "evaluation.run") or holds_role_permission(
+        user, "evaluation.view"
+    )
 
 
 def _check_size(

@@ -69,16 +69,14 @@ def section_scoring(session: EvaluationSession) -> SectionScoring:
     )
 
 
-def progress(session: EvaluationSession) -> dict[str, Any]:
-    """Who has scored what — counts, never points: per member, scores given of those due."""
+def progress(session: EvaluationSession, counts: dict[int, int] | None = None) -> dict[str, Any]:
+    """Who has scored what — counts, never points: per member, scores given of those due.
+    ``counts`` (member id → scores, :func:`score_counts`) when a page of sessions has them."""
     scheme = config.scheme(session.scheme)
-    valid = session.bids.exclude(invalid_reason__gt="").count()
+    valid = sum(1 for b in session.bids.all() if b.valid)
     due = valid * len(scheme.scored_criteria)
-    counts = dict(
-        Score.objects.filter(session=session, bid__invalid_reason="")
-        .values_list("member_id")
-        .annotate(n=Count("pk"))
-    )
+    if counts is None:
+        counts = score_counts([session])
     return {
         "due_per_member": due,
         "members": [
@@ -93,6 +91,15 @@ def progress(session: EvaluationSession) -> dict[str, Any]:
             for m in session.members.all()
         ],
     }
+
+
+def score_counts(sessions: list[EvaluationSession]) -> dict[int, int]:
+    """Scores on valid bids per committee member of the sessions, in one query."""
+    return dict(
+        Score.objects.filter(session__in=sessions, bid__invalid_reason="")
+        .values_list("member_id")
+        .annotate(n=Count("pk"))
+    )
 
 
 def build_report(*, actor: User, session: EvaluationSession) -> ScoringResult:

@@ -17,7 +17,7 @@ SCORES = {"scores": [{"bid": "A", "criterion": "c2", "points": "20", "justificat
 
 
 def _committee_body(ev: Any) -> dict[str, Any]:
-    experts = [m.expert.public_id for m in ev.world.members]
+    experts = [m.expert.public_id for m in ev.committee()]
     return {"experts": experts, "chair": experts[0]}
 
 

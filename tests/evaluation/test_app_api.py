@@ -4,13 +4,20 @@ members review, score, ask for time and sign; refusals in the one error shape.""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from ggzy.accounts.models import UserRole
+from ggzy.accounts.roles import Role
 from ggzy.accounts.services import issue_token
+from ggzy.core import clock
+from ggzy.evaluation import api, selectors, services_report
 from tests.api.support import api_client, assert_error
 from tests.evaluation import world as w
 
 API = "/api/v1/evaluation"
 TECH = {"c2": "25", "c3": "8"}
+PRICES = ["9000000.00", "9500000.00", "9300000.00"]
 
 
 @pytest.fixture
@@ -122,3 +129,40 @@ def test_the_cli_shows_a_session_and_writes_the_report_bytes(world, tmp_path):  
     assert "中标候选人" in md.getvalue()
     with pytest.raises(CommandError, match="session_not_found"):
         call_command("evaluation", "show", "nope", stdout=io.StringIO())
+
+
+def test_a_row_of_the_session_list_costs_no_query(world):  # type: ignore[no-untyped-def]
+    # given a seated session, and the list's page loaded as the list endpoint loads it
+    w.open_section(world, PRICES)
+    w.seated(world)
+    page = selectors.with_details(list(selectors.sessions_for(world.staff)))
+    staff, counts = selectors.staff_view(world.staff, page), services_report.score_counts(page)
+    # when a row is rendered
+    with CaptureQueriesContext(connection) as ctx:
+        row = api.session_out(world.staff, page[0], staff=page[0].pk in staff, counts=counts)
+    # then it needs nothing more from the database, and shows the staff view
+    assert ctx.captured_queries == []
+    assert len(row["members"]) == 5 and all(b["bidder"] for b in row["bids"])
+    assert http_list(world) == [page[0].public_id]
+
+
+def http_list(world) -> list[str]:  # type: ignore[no-untyped-def]
+    r = api_client().call("GET", "/api/v1/evaluation/sessions", token=_token(world.staff))
+    assert r.status_code == 200, r.content
+    return [s["public_id"] for s in r.json()]
+
+
+def test_a_member_holding_a_center_role_still_scores_blind(world):  # type: ignore[no-untyped-def]
+    # given a seated member who is later also granted a center role
+    member = world.members[1].user
+    w.open_section(world, PRICES)
+    session = w.seated(world)
+    UserRole.objects.create(user=member, role=Role.CENTER_INTAKE, granted_at=clock.now())
+    http, token = api_client(), _token(member)
+    url = f"/api/v1/evaluation/sessions/{session.public_id}"
+    # when it reads the session, alone or in the list
+    alone = http.call("GET", url, token=token).json()
+    listed = http.call("GET", "/api/v1/evaluation/sessions", token=token).json()
+    # then it sees labels only, no bidder and no price
+    for seen in (alone, *listed):
+        assert all(b["bidder"] is None and b["price"] is None for b in seen["bids"]), seen

@@ -8,8 +8,10 @@ from datetime import timedelta
 
 import pytest
 
+from ggzy.accounts.models import UserRole
 from ggzy.accounts.roles import Role
 from ggzy.bidding import deposits
+from ggzy.core import clock
 from ggzy.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from ggzy.evaluation import selectors, services, services_report, services_review, services_scoring
 from ggzy.evaluation.models import EvaluationSession, Score, ViewingSpan
@@ -167,6 +169,23 @@ def test_committee_refuses_inactive_experts_and_employees_of_a_bidder(world):  #
                                 experts=[*experts[:4], no_account], chair=experts[0])  # fmt: skip
     assert _code(exc) == "expert_without_account"
     assert not session.members.exists()
+
+
+def test_committee_refuses_a_center_or_supervision_account(world):  # type: ignore[no-untyped-def]
+    # given an expert whose account also holds a center role (it would see the bidders)
+    w.open_section(world, PRICES)
+    session = services.create_session(actor=world.staff, section=world.section)
+    experts = [m.expert for m in world.members]
+    UserRole.objects.create(user=experts[2].user, role=Role.CENTER_INTAKE, granted_at=clock.now())
+    before = _events()
+    # when the committee is formed with it
+    with pytest.raises(Conflict) as exc:
+        services.form_committee(actor=world.staff, session=session, experts=experts,
+                                chair=experts[0])  # fmt: skip
+    # then it is refused, naming that expert, and nothing is seated
+    assert _code(exc) == "member_is_staff"
+    assert exc.value.detail == {"members": [experts[2].public_id]}
+    assert not session.members.exists() and _events() == before
 
 
 def test_committee_refuses_an_expert_placed_at_the_opening_r62(world):  # type: ignore[no-untyped-def]
@@ -511,3 +530,15 @@ def test_checks_deposit_qualification_and_decryption(db, region, frozen_clock): 
     assert (bidders[2], "decryption") in failed
     assert (bidders[0], "qualification") not in failed
     assert not any(kind == "related_bidders" for _, kind in failed)
+
+
+def test_the_sheet_shows_the_start_of_a_long_chinese_document(tmp_path):  # type: ignore[no-untyped-def]
+    # given a 90,000-byte Chinese document, which the 80,000-byte prefix cuts mid-character
+    path = tmp_path / "tech.txt"
+    path.write_text("中" * 30_000, encoding="utf-8")
+    # when the sheet reads it / then it shows the first MAX_TEXT characters
+    assert selectors._text(path) == "中" * selectors.MAX_TEXT
+    # and a file that is not text shows none
+    binary = tmp_path / "drawing.bin"
+    binary.write_bytes(b"\xff\xfe" + b"\x00" * 10)
+    assert selectors._text(binary) is None

@@ -8,11 +8,13 @@ which R48 would void); a test that wants related bidders says so.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from ggzy.accounts.models import User
 from ggzy.accounts.roles import Role
@@ -211,7 +213,14 @@ class MatrixEval:
     and no further; refused calls change nothing, so every refused actor gets the same state."""
 
     def __init__(
-        self, tender: Any, *, intake: User, keeper: User, expert_user: User, clock: Any
+        self,
+        tender: Any,
+        *,
+        intake: User,
+        keeper: User,
+        expert_user: User,
+        clock: Any,
+        staff_member: bool = False,
     ) -> None:
         from ggzy.registry.services import update_entity
 
@@ -234,6 +243,8 @@ class MatrixEval:
         make_experts(self.world, 4)
         self.session: EvaluationSession | None = None
         self.state = "none"
+        self.staff_member = staff_member
+        self.spare = make_experts(self.world, 1).pop() if staff_member else None
 
     def _own_expert(self, user: User) -> None:
         if not Specialty.objects.exists():
@@ -280,8 +291,9 @@ class MatrixEval:
             self.session = services.create_session(actor=staff, section=world.section)
         elif state == "formed":
             experts = [m.expert for m in world.members]
-            services.form_committee(actor=staff, session=self.session, experts=experts,
-                                    chair=experts[0])  # fmt: skip
+            with self._seating():
+                services.form_committee(actor=staff, session=self.session, experts=experts,
+                                        chair=experts[0])  # fmt: skip
         elif state == "qualification":
             services_review.start_review(actor=staff, session=self.session)
         elif state == "reviewed":
@@ -296,6 +308,20 @@ class MatrixEval:
         elif state == "report":
             services_report.build_report(actor=staff, session=self.session)
         self.state = state
+
+    def _seating(self) -> Any:
+        """The error matrix calls every operation as omni, who holds every role: it seats omni
+        although a staff account is refused anywhere else (``member_is_staff``). The committee
+        it posts itself seats the spare expert instead (:meth:`committee`)."""
+        if not self.staff_member:
+            return contextlib.nullcontext()
+        return mock.patch.object(services, "_is_staff", return_value=False)
+
+    def committee(self) -> list[Member]:
+        """A committee the API may seat: without omni's expert in the error world."""
+        if self.spare is None:
+            return list(self.world.members)
+        return [self.spare, *self.world.members[1:]]
 
     def votes_body(self) -> dict[str, Any]:
         assert self.session is not None
@@ -322,6 +348,6 @@ def for_world(world: Any) -> MatrixEval:
     if "_evaluation" not in world.__dict__:
         world.__dict__["_evaluation"] = MatrixEval(
             world.tender, intake=world.omni, keeper=make_user("ev_keeper", Role.CENTER_ADMIN),
-            expert_user=world.omni, clock=world.clock,
+            expert_user=world.omni, clock=world.clock, staff_member=True,
         )  # fmt: skip
     return world.__dict__["_evaluation"]  # type: ignore[no-any-return]

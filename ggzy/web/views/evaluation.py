@@ -103,8 +103,8 @@ def create(request: HttpRequest) -> HttpResponse:
 
 
 def _console_context(request: HttpRequest, session: EvaluationSession) -> dict[str, Any]:
-    staff = selectors.is_staff_reader(request.user)
     member = services.member_of(request.user, session)
+    staff = member is None and selectors.is_staff_reader(request.user, session)
     return {
         "session": session,
         "method": METHOD_LABELS.get(session.scheme["method"], session.scheme["method"]),
