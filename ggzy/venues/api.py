@@ -17,7 +17,7 @@ from ggzy.experts.models import Expert
 from ggzy.registry.models import Region
 from ggzy.tendering import selectors as tendering
 from ggzy.venues import checks, selectors, services, sessions
-from ggzy.venues.models import Booking, ExpertAssignment, RemoteSession, SessionVenue, Site, Venue
+from ggzy.venues.models import Booking, ExpertAssignment, RemoteSession, Site, Venue
 from ggzy.venues.schemas import (
     BookingCancelIn,
     BookingIn,
@@ -65,26 +65,33 @@ def assignment_out(a: ExpertAssignment) -> dict[str, Any]:
             "checked_in_at": a.checked_in_at}  # fmt: skip
 
 
-def booking_out(b: Booking) -> dict[str, Any]:
-    sv = SessionVenue.objects.filter(booking=b).select_related("session").first()
+def booking_out(actor: Any, b: Booking) -> dict[str, Any]:
+    """An evaluation's (or unpublished project's) section and project stay sealed (R17), as in
+    ``venue_taken``; the experts placed show only to whoever may see them yet."""
+    sv = getattr(b, "session_venue", None)
+    shown = not services.sealed(b)
     return {
         "id": b.public_id, "venue": venue_out(b.venue), "start": b.start, "end": b.end,
-        "purpose": b.purpose, "state": b.state, "section": b.section.public_id,
-        "project": b.section.project.name, "booked_by": b.booked_by.username,
+        "purpose": b.purpose, "state": b.state,
+        "section": b.section.public_id if shown else None,
+        "project": b.section.project.name if shown else None,
+        "booked_by": b.booked_by.username,
         "override_reason": b.override_reason, "state_reason": b.state_reason,
         "session": sv.session.public_id if sv else None,
-        "experts": [assignment_out(a) for a in selectors.assignments(b)],
+        "experts": [assignment_out(a) for a in b.assignments.all()]
+        if selectors.experts_visible(actor, b, sv) else [],
     }  # fmt: skip
 
 
-def event_out(e: Any) -> dict[str, Any]:
+def event_out(actor: Any, e: Any) -> dict[str, Any]:
+    shown = e.expert is not None and selectors.experts_visible(actor, e.venue.booking, e.venue)
     return {"seq": e.seq, "booking": e.venue.booking.public_id, "venue": e.venue.booking.venue.label,
             "role": e.venue.role, "kind": e.kind, "at": e.at,
-            "expert": e.expert.public_id if e.expert else None, "digest": e.digest,
+            "expert": e.expert.public_id if shown else None, "digest": e.digest,
             "note": e.note, "state": e.state_after, "witness": e.recorded_by.username}  # fmt: skip
 
 
-def session_out(state: dict[str, Any]) -> dict[str, Any]:
+def session_out(actor: Any, state: dict[str, Any]) -> dict[str, Any]:
     s: RemoteSession = state["session"]
     return {
         "id": s.public_id, "section": s.section.public_id, "project": s.section.project.name,
@@ -94,7 +101,8 @@ def session_out(state: dict[str, Any]) -> dict[str, Any]:
             {"booking": sv.booking.public_id, "venue": venue_out(sv.booking.venue),
              "role": sv.role, "witness": sv.witness.username, "state": sv.state,
              "recording": sv.recording, "seats": sv.booking.venue.capacity,
-             "experts": [assignment_out(a) for a in placed]}
+             "experts": [assignment_out(a) for a in placed]
+             if selectors.experts_visible(actor, sv.booking, sv, session=s) else []}
             for sv, placed in state["venues"]
         ],
     }  # fmt: skip
@@ -110,7 +118,8 @@ def _session(request: HttpRequest, remote_session_id: str) -> RemoteSession:
 
 def _layout(request: HttpRequest, session: RemoteSession) -> dict[str, Any]:
     session.refresh_from_db()
-    return session_out(selectors.session_state(_actor(request), session, since=session.last_seq))
+    state = selectors.session_state(_actor(request), session, since=session.last_seq)
+    return session_out(_actor(request), state)
 
 
 def _expert(request: HttpRequest, public_id: str) -> Expert:
@@ -189,7 +198,7 @@ def list_bookings(
     """Bookings overlapping ``[start, end)`` (the venue calendar), by site or section."""
     qs = selectors.bookings(_actor(request), start=start, end=end, site=site, section=section,
                             live_only=live_only)  # fmt: skip
-    return [booking_out(b) for b in qs[:500]]
+    return [booking_out(_actor(request), b) for b in qs[:500]]
 
 
 @router.post("/bookings", response={201: BookingOut, **ERRORS})
@@ -203,12 +212,12 @@ def book(request: HttpRequest, payload: BookingIn) -> Any:
         actor=_actor(request), venue=venue, section=section, purpose=payload.purpose,
         start=payload.start, end=payload.end, override_reason=payload.override_reason,
     )  # fmt: skip
-    return Status(201, booking_out(booking))
+    return Status(201, booking_out(_actor(request), _booking(request, booking.public_id)))
 
 
 @router.get("/bookings/{booking_id}", response={200: BookingOut, **ERRORS})
 def booking_detail(request: HttpRequest, booking_id: str) -> Any:
-    return booking_out(selectors.get_booking(_actor(request), booking_id))
+    return booking_out(_actor(request), _booking(request, booking_id))
 
 
 def _booking(request: HttpRequest, booking_id: str) -> Booking:
@@ -218,7 +227,7 @@ def _booking(request: HttpRequest, booking_id: str) -> Booking:
 @router.post("/bookings/{booking_id}/confirm", response={200: BookingOut, **ERRORS})
 def confirm(request: HttpRequest, booking_id: str) -> Any:
     b = services.confirm_booking(actor=_actor(request), booking=_booking(request, booking_id))
-    return booking_out(b)
+    return booking_out(_actor(request), _booking(request, b.public_id))
 
 
 @router.post("/bookings/{booking_id}/release", response={200: BookingOut, **ERRORS})
@@ -226,14 +235,14 @@ def release(request: HttpRequest, booking_id: str, payload: BookingReasonIn) -> 
     """Give the slot back: the venue is free again."""
     b = services.release_booking(actor=_actor(request), booking=_booking(request, booking_id),
                                  reason=payload.reason)  # fmt: skip
-    return booking_out(b)
+    return booking_out(_actor(request), _booking(request, b.public_id))
 
 
 @router.post("/bookings/{booking_id}/cancel", response={200: BookingOut, **ERRORS})
 def cancel(request: HttpRequest, booking_id: str, payload: BookingCancelIn) -> Any:
     b = services.cancel_booking(actor=_actor(request), booking=_booking(request, booking_id),
                                 reason=payload.reason)  # fmt: skip
-    return booking_out(b)
+    return booking_out(_actor(request), _booking(request, b.public_id))
 
 
 @router.post("/bookings/{booking_id}/experts", response={201: BookingOut, **ERRORS})
@@ -243,7 +252,7 @@ def assign(request: HttpRequest, booking_id: str, payload: VenueAssignIn) -> Any
     booking = _booking(request, booking_id)
     sessions.assign_expert(actor=_actor(request), booking=booking,
                            expert=_expert(request, payload.expert))  # fmt: skip
-    return Status(201, booking_out(booking))
+    return Status(201, booking_out(_actor(request), _booking(request, booking.public_id)))
 
 
 @router.delete("/bookings/{booking_id}/experts/{expert_id}", response={200: OkOut, **ERRORS})
@@ -260,8 +269,7 @@ def unassign(request: HttpRequest, booking_id: str, expert_id: str) -> Any:
 @router.get("/sessions", response={200: list[RemoteSessionOut], **ERRORS})
 def list_sessions(request: HttpRequest, limit: int = Query(50, ge=1, le=200)) -> Any:
     actor = _actor(request)
-    return [session_out(selectors.session_state(actor, s, since=s.last_seq))
-            for s in selectors.sessions(actor)[:limit]]  # fmt: skip
+    return [session_out(actor, state) for state in selectors.session_rows(actor, limit=limit)]
 
 
 @router.post("/sessions", response={201: RemoteSessionOut, **ERRORS})
@@ -287,7 +295,9 @@ def session_state(
     state = selectors.session_state(
         _actor(request), _session(request, remote_session_id), since=since
     )
-    return session_out(state) | {"events": [event_out(e) for e in state["events"]]}
+    return session_out(_actor(request), state) | {
+        "events": [event_out(_actor(request), e) for e in state["events"]]
+    }
 
 
 @router.post("/sessions/{remote_session_id}/venues", response={201: RemoteSessionOut, **ERRORS})
@@ -334,4 +344,4 @@ def record(
     expert = _expert(request, payload.expert) if payload.expert else None
     row = sessions.record_event(actor=_actor(request), session_venue=sv, kind=payload.kind,
                                 expert=expert, digest=payload.digest, note=payload.note)  # fmt: skip
-    return Status(201, event_out(row))
+    return Status(201, event_out(_actor(request), row))

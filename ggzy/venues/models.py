@@ -215,7 +215,7 @@ class WitnessEvent(models.Model):
     ledger event (``ledger_ref``) on ``venue-session:<public_id>``."""
 
     session = models.ForeignKey(RemoteSession, on_delete=models.CASCADE, related_name="events")
-    venue = models.ForeignKey(SessionVenue, on_delete=models.CASCADE, related_name="events")
+    venue = models.ForeignKey(SessionVenue, on_delete=models.PROTECT, related_name="events")
     seq = models.PositiveIntegerField()
     kind = models.CharField(max_length=20, choices=EventKind.choices)
     at = models.DateTimeField()

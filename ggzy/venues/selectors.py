@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from ggzy.accounts.gate import allowed, require
+from ggzy.core import clock
 from ggzy.core.errors import NotFound
+from ggzy.tendering.states import ProjectStatus
 from ggzy.venues import checks
 from ggzy.venues.models import (
     Booking,
@@ -21,7 +23,7 @@ from ggzy.venues.models import (
     Venue,
     WitnessEvent,
 )
-from ggzy.venues.states import LIVE_STATES
+from ggzy.venues.states import LIVE_STATES, Purpose
 
 MAX_PK = 2**63 - 1
 MAX_EVENTS = 200  # per poll; a venue asks again from the last seq it saw
@@ -71,7 +73,31 @@ def get_venue(actor: Any, venue_id: int) -> Venue:
 
 
 def _bookings() -> QuerySet[Booking]:
-    return Booking.objects.select_related("venue__site", "section__project", "booked_by")
+    return Booking.objects.select_related(
+        "venue__site", "section__project", "booked_by", "session_venue__session"
+    ).prefetch_related(
+        Prefetch("assignments", queryset=ExpertAssignment.objects.select_related("expert"))
+    )
+
+
+def experts_visible(
+    actor: Any, booking: Booking, sv: SessionVenue | None, *, session: RemoteSession | None = None
+) -> bool:
+    """Who is placed at a venue stays sealed (R17) until the session has started (an opening:
+    until it begins) — except to the organizing desk (``venues.book``) and the venue's own
+    witness, who checks the experts in."""
+    if allowed(actor, "venues.book"):
+        return True
+    if sv is not None and sv.witness_id == getattr(actor, "pk", None):
+        return True
+    if sv is None:
+        return booking.start <= clock.now()
+    return (session or sv.session).started_at is not None
+
+
+def _sealed_rows() -> Q:
+    """As ``services.sealed``: evaluations, and bookings of projects not yet published."""
+    return Q(purpose=Purpose.EVALUATION) | ~Q(section__project__status=ProjectStatus.PUBLISHED)
 
 
 def get_booking(actor: Any, public_id: str) -> Booking:
@@ -101,9 +127,31 @@ def bookings(actor: Any, *, start: datetime | None = None, end: datetime | None 
         qs = qs.filter(venue__site__code=site.upper())
     if section:
         qs = qs.filter(section__public_id=section)
+        if not allowed(actor, "venues.book"):
+            qs = qs.exclude(_sealed_rows())  # a sealed booking is not found by its section
     if live_only:
         qs = qs.filter(state__in=LIVE_STATES)
     return qs.order_by("start", "pk")
+
+
+def session_rows(actor: Any, *, limit: int) -> list[dict[str, Any]]:
+    """:func:`session_state` for a page of sessions, without events, in a fixed few queries."""
+    rows = list(
+        sessions(actor).prefetch_related(
+            Prefetch("venues", queryset=SessionVenue.objects.select_related(
+                "booking__venue__site__region", "witness").order_by("role", "pk")),
+            Prefetch("assignments", queryset=ExpertAssignment.objects.select_related("expert")
+                     .order_by("pk")),
+        )[:limit]
+    )  # fmt: skip
+    out = []
+    for s in rows:
+        placed: dict[int, list[ExpertAssignment]] = {}
+        for a in s.assignments.all():
+            placed.setdefault(a.booking_id, []).append(a)
+        venues = [(sv, placed.get(sv.booking_id, [])) for sv in s.venues.all()]
+        out.append({"session": s, "venues": venues, "events": [], "last_seq": s.last_seq})
+    return out
 
 
 def assignments(booking: Booking) -> list[ExpertAssignment]:
@@ -156,7 +204,7 @@ def my_venues(actor: Any) -> list[SessionVenue]:
 def events(session: RemoteSession, *, since: int = 0, venue: SessionVenue | None = None,
            limit: int = MAX_EVENTS) -> list[WitnessEvent]:  # fmt: skip
     qs = session.events.filter(seq__gt=max(0, since)).select_related(
-        "venue__booking__venue", "expert", "recorded_by"
+        "venue__booking__venue", "venue__session", "expert", "recorded_by"
     )
     if venue is not None:
         qs = qs.filter(venue=venue)

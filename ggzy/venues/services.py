@@ -86,6 +86,12 @@ def update_site(*, actor: User, site: Site, changes: dict[str, Any]) -> Site:
     require(actor, "venues.manage")
     with transaction.atomic():
         locked = Site.objects.select_for_update().get(pk=site.pk)
+        closing = changes.get("active") is False and locked.active
+        ahead = Booking.objects.filter(venue__site=locked, state__in=LIVE_STATES,
+                                       end__gt=clock.now())  # fmt: skip
+        if closing and ahead.exists():
+            raise Conflict("该场所仍有未结束的预订 (live bookings ahead)",
+                           code="site_has_bookings")  # fmt: skip
         for key in SITE_FIELDS:
             if key in changes and changes[key] is not None:
                 value = changes[key]

@@ -180,6 +180,9 @@ def remove_secondary_venue(*, actor: User, session_venue: SessionVenue) -> None:
             raise Conflict("主场不能移除 (the main venue stays)", code="main_venue")
         if session_venue.booking.assignments.exists():
             raise Conflict("该场地已安排专家 (experts assigned)", code="venue_has_experts")
+        if session_venue.events.exists():  # a witness record is never erased
+            raise Conflict("该场地已有见证记录 (the venue has a witness log)",
+                           code="venue_has_events")  # fmt: skip
         payload = _venue_out(session_venue)
         session_venue.delete()
         _event(actor, locked, "venues.secondary_venue_removed", payload)

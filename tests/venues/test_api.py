@@ -4,9 +4,12 @@ a venue polls with ``since``."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from ggzy.accounts.services import issue_token
 from ggzy.ledger.models import Event
+from ggzy.venues import sessions
 from tests.api.support import api_client, assert_error
 from tests.venues.world import DIGEST, VenueWorld
 
@@ -148,3 +151,71 @@ def test_r62_over_http_is_refused_and_recorded(vw: VenueWorld) -> None:
         "venues.expert_assignment_refused"
     ]
     assert not opening.assignments.exists()
+
+
+def _queries(http, url: str, token: str) -> int:  # type: ignore[no-untyped-def]
+    with CaptureQueriesContext(connection) as ctx:
+        r = http.call("GET", url, token=token)
+        assert r.status_code == 200, r.content
+    return len(ctx.captured_queries)
+
+
+def test_the_booking_list_costs_the_same_queries_for_more_rows(vw: VenueWorld) -> None:
+    # given one booking in a session with an expert, read once (the token is warm)
+    http, token = api_client(), _token(vw.booker)
+    vw.assigned()
+    _queries(http, f"{V}/bookings", token)
+    few = _queries(http, f"{V}/bookings", token)
+    # when five more bookings are made
+    for n in range(5):
+        vw.book("NJ/E1", vw.section(days=30 + n), override_reason="加班")
+    # then the list needs no more queries
+    assert _queries(http, f"{V}/bookings", token) == few
+
+
+def test_the_session_list_costs_the_same_queries_for_more_rows(vw: VenueWorld) -> None:
+    # given one session, read once (the token is warm)
+    http, token = api_client(), _token(vw.booker)
+    vw.assigned()
+    _queries(http, f"{V}/sessions", token)
+    few = _queries(http, f"{V}/sessions", token)
+    # when four more sessions are laid out
+    for n in range(4):
+        booking = vw.book("NJ/E1", vw.section(days=40 + n), override_reason="加班")
+        sessions.create_session(actor=vw.booker, booking=booking, witness=vw.witness)
+    # then the list needs no more queries
+    assert _queries(http, f"{V}/sessions", token) == few
+
+
+def test_an_evaluation_booking_keeps_its_section_sealed_in_the_calendar(
+    vw: VenueWorld,
+    users,  # type: ignore[no-untyped-def]
+) -> None:
+    # given an evaluation booking (sealed, R17: venue_taken names no section either)
+    section = vw.section()
+    vw.book("NJ/E1", section, override_reason="加班")
+    url = f"{V}/bookings?section={section.public_id}"
+    # when the booker reads it by its section / then the row names no section nor project
+    rows = api_client().call("GET", url, token=_token(vw.booker)).json()
+    assert len(rows) == 1 and rows[0]["section"] is None and rows[0]["project"] is None
+    # and whoever may not book does not find it by its section at all
+    assert api_client().call("GET", url, token=_token(users["center_intake"])).json() == []
+
+
+def test_placed_experts_stay_sealed_until_the_session_starts(vw: VenueWorld, users) -> None:  # type: ignore[no-untyped-def]
+    # given an expert placed at the main venue of a scheduled session
+    booking, expert = vw.assigned()
+    session = vw.session()
+    http = api_client()
+    urls = [f"{V}/bookings/{booking.public_id}", f"{V}/sessions/{session.public_id}/state",
+            f"{V}/sessions", f"{V}/bookings"]  # fmt: skip
+
+    def seen(user) -> list[str]:  # type: ignore[no-untyped-def]
+        bodies = [http.call("GET", u, token=_token(user)).content.decode() for u in urls]
+        return [u for u, b in zip(urls, bodies, strict=True) if expert.public_id in b]
+
+    # when center staff who do not book read the layout / then no expert is named
+    assert seen(users["center_intake"]) == []
+    # but the organizing desk and the venue's witness see who is placed
+    assert seen(vw.booker) == urls
+    assert f"{V}/sessions/{session.public_id}/state" in seen(vw.witness)

@@ -135,6 +135,22 @@ def test_a_closed_venue_takes_no_booking_and_cannot_close_with_bookings(vw: Venu
     _refused(Conflict, "venue_closed", lambda: vw.book("SZ/E1"))
 
 
+def test_a_site_with_live_bookings_ahead_is_not_deactivated(vw: VenueWorld) -> None:
+    # given a live booking ahead at one of the site's venues
+    vw.book("NJ/E1")
+    site = vw.venues["NJ/E1"].site
+    # when the center admin deactivates the whole site / then it is refused, as for a venue
+    _refused(Conflict, "site_has_bookings", lambda: services.update_site(
+        actor=vw.admin, site=site, changes={"active": False}))  # fmt: skip
+    site.refresh_from_db()
+    assert site.active
+    # and a site with nothing ahead closes
+    other = vw.venues["SZ/E1"].site
+    services.update_site(actor=vw.admin, site=other, changes={"active": False})
+    other.refresh_from_db()
+    assert not other.active
+
+
 def test_times_are_checked_against_the_section(vw: VenueWorld) -> None:
     section = vw.main_section
     day = section.bid_deadline

@@ -149,6 +149,17 @@ def test_r62_a_released_opening_booking_still_keeps_its_experts_out(vw: VenueWor
         actor=vw.booker, booking=main.booking, expert=at_opening), recorded=1)  # fmt: skip
 
 
+def test_a_secondary_venue_with_a_witness_log_is_not_removed(vw: VenueWorld) -> None:
+    # given a secondary venue whose witness has recorded events
+    sz = vw.secondary("SZ/E1", 0)
+    vw.record(sz, "recording_started")
+    vw.record(sz, "incident", note="副场网络中断")
+    # when the booker removes it / then it is refused and the log is kept (never erased)
+    _refused(Conflict, "venue_has_events", lambda: sessions.remove_secondary_venue(
+        actor=vw.booker, session_venue=sz))  # fmt: skip
+    assert WitnessEvent.objects.filter(venue=sz).count() == 2
+
+
 def test_a_suspended_expert_is_not_placed(vw: VenueWorld) -> None:
     expert, main = vw.expert_world.suspended(), vw.main()
     _refused(Conflict, "expert_not_available", lambda: sessions.assign_expert(
