@@ -1,0 +1,295 @@
+"""Result writes, part one: the candidates' publicity (R24/R25), objections to it (条例54, R9)
+and the award notice. Each write checks the actor's right through the access gate, the stage
+against the stored rows and the clock, writes in one transaction and appends one ledger event
+on ``award:<section public id>`` in it. The contract and its obligations are in
+``services_contract``.
+
+A refused write changes nothing and appends nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+
+from ggzy.accounts.gate import require
+from ggzy.award import notice as notices
+from ggzy.award import periods
+from ggzy.award.models import AwardNotice, Candidate, Objection, Publicity
+from ggzy.award.periods import AwardRules, rules_of
+from ggzy.award.rules import AwardScope
+from ggzy.award.selectors import ranked_candidates
+from ggzy.award.states import OBJECTION_TRANSITIONS, ObjectionStatus
+from ggzy.bidding.deposits import schedule_refund
+from ggzy.bidding.models import Deposit
+from ggzy.core import clock
+from ggzy.core.errors import Conflict, PermissionDenied, ValidationFailed
+from ggzy.evaluation.models import EvaluationSession
+from ggzy.evaluation.states import SessionStatus
+from ggzy.ledger.chain import hasher
+from ggzy.ledger.services import append_event
+from ggzy.registry.models import Entity
+from ggzy.tendering import checks
+from ggzy.tendering.models import Section
+
+MAX_PUBLICITY_DAYS = 30  # a publicity longer than this is a typo, not a decision
+SYSTEM = "system:award"
+
+
+def subject(section: Section) -> str:
+    return f"award:{section.public_id}"
+
+
+def event(actor: Any, section: Section, event_type: str, payload: dict[str, Any]) -> int:
+    return append_event(
+        actor=actor, event_type=event_type, subject=subject(section), payload=payload
+    )
+
+
+def sm3(text: str) -> str:
+    return hasher("sm3")(text.encode("utf-8")).hex()
+
+
+def rules_for(section: Section) -> AwardRules:
+    return rules_of(periods.regime_of(section.project.ruleset.rules or {}))
+
+
+def require_manager(actor: Any, section: Section) -> None:
+    require(actor, "award.manage", AwardScope(section))
+
+
+def locked_section(section: Section) -> Section:
+    return (
+        Section.objects.select_for_update()
+        .select_related("project__ruleset", "project__tenderer")
+        .get(pk=section.pk)
+    )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(clock.CHINA).isoformat()
+
+
+# --- the candidates' publicity ------------------------------------------------------------------
+
+
+def _signed_session(section: Section) -> EvaluationSession:
+    session = EvaluationSession.objects.filter(section=section).first()
+    if session is None or session.status != SessionStatus.SIGNED or session.signed_at is None:
+        raise Conflict(
+            "评标报告尚未经全体评标委员会成员签署，不能公示中标候选人 (the evaluation report "
+            "is not signed)",
+            code="report_not_signed",
+            detail={"status": session.status if session else None},
+        )
+    if hashlib.sha256(bytes(session.report or b"")).hexdigest() != session.report_sha256:
+        raise Conflict("评标报告内容与其摘要不符 (the report does not match its digest)",
+                       code="report_digest_mismatch")  # fmt: skip
+    return session
+
+
+def _check_window(
+    signed_at: datetime, starts: datetime, ends: datetime, now: datetime, rules: AwardRules
+) -> None:
+    """R25 (works) / R31 (procurement): the publicity starts within the period after the report
+    is signed and lasts at least the minimum."""
+    if starts < now - timedelta(minutes=1):
+        raise ValidationFailed("公示开始时间不得早于当前时间 (the publicity cannot start in the "
+                               "past)", code="publicity_start_past",
+                               detail={"field": "starts_at", "now": _iso(now)})  # fmt: skip
+    last_day = periods.last_start_day(signed_at, rules)
+    if periods.local_date(starts) > last_day:
+        raise Conflict(
+            f"中标候选人公示应在收到评标报告之日起{rules.publicity_start.label()}内开始"
+            f"（{rules.publicity_start.rule}）(the publicity starts too late)",
+            code="publicity_too_late",
+            detail={"rule": rules.publicity_start.rule, "report_signed_at": _iso(signed_at),
+                    "last_start_day": last_day.isoformat()},
+        )  # fmt: skip
+    earliest = periods.earliest_end(starts, rules)
+    if ends < earliest:
+        raise ValidationFailed(
+            f"公示期不得少于{rules.publicity_min.label()}（{rules.publicity_min.rule}）"
+            "(the publicity is too short)",
+            code="publicity_too_short",
+            detail={"field": "ends_at", "rule": rules.publicity_min.rule,
+                    "earliest_end": _iso(earliest)},
+        )  # fmt: skip
+    if ends > starts + timedelta(days=MAX_PUBLICITY_DAYS):
+        raise ValidationFailed(f"公示期不超过{MAX_PUBLICITY_DAYS}日 (the publicity is too long)",
+                               code="publicity_too_long", detail={"field": "ends_at"})  # fmt: skip
+
+
+def publish_candidates(
+    *, actor: Any, section: Section, ends_at: datetime, starts_at: datetime | None = None
+) -> Publicity:
+    """The tenderer publishes the winning candidates of the signed report (中标候选人公示):
+    at most three, ranked as the report ranks them (R24), starting within the period after the
+    report was signed and lasting at least the minimum (R25 / R31)."""
+    require_manager(actor, section)
+    now = clock.now()
+    starts = starts_at or now
+    for name, moment in (("starts_at", starts), ("ends_at", ends_at)):
+        if not isinstance(moment, datetime) or moment.tzinfo is None:
+            raise ValidationFailed("时间须带时区 (an aware time)", code="bad_time",
+                                   detail={"field": name})  # fmt: skip
+    with transaction.atomic():
+        section = locked_section(section)
+        if Publicity.objects.filter(section=section).exists():
+            raise Conflict("该标段已公示中标候选人 (already published)",
+                           code="candidates_published")  # fmt: skip
+        session = _signed_session(section)
+        assert session.signed_at is not None
+        rules = rules_for(section)
+        _check_window(session.signed_at, starts, ends_at, now, rules)
+        candidates = ranked_candidates(session)
+        if not candidates:
+            raise Conflict("评标报告中没有中标候选人 (the report names no candidate)",
+                           code="no_candidates")  # fmt: skip
+        publicity = Publicity.objects.create(
+            public_id=secrets.token_hex(16), section=section, session=session,
+            regime=rules.regime.value, report_sha256=session.report_sha256,
+            report_signed_at=session.signed_at, starts_at=starts, ends_at=ends_at,
+            published_by=actor, published_at=now,
+        )  # fmt: skip
+        Candidate.objects.bulk_create([
+            Candidate(publicity=publicity, rank=c["rank"], label=c["label"], bid=c["bid"],
+                      entity=c["entity"], price=c["price"], evaluated_price=c["evaluated_price"],
+                      total=c["total"])
+            for c in candidates
+        ])  # fmt: skip
+        event(actor, section, "award.candidates_published", {
+            "publicity": publicity.public_id, "regime": rules.regime.value,
+            "report_sha256": session.report_sha256, "starts_at": _iso(starts),
+            "ends_at": _iso(ends_at),
+            "candidates": [{"rank": c["rank"], "bid": c["bid"].public_id,
+                            "uscc": c["entity"].uscc, "price": str(c["price"])}
+                           for c in candidates],
+        })  # fmt: skip
+    return publicity
+
+
+# --- objections ---------------------------------------------------------------------------------
+
+
+def raise_objection(*, actor: Any, publicity: Publicity, entity: Entity, reason: str) -> Objection:
+    """A bidder of the section objects to the result during the publicity (条例54); the tenderer
+    answers within the period (R9 / R30) and the award waits for the answer."""
+    require(actor, "award.object")
+    require(actor, "entity.act", entity)
+    reason = checks.text(reason, "reason", max_length=5000)
+    now = clock.now()
+    with transaction.atomic():
+        publicity = Publicity.objects.select_for_update().select_related(
+            "section__project").get(pk=publicity.pk)  # fmt: skip
+        if not publicity.session.bids.filter(entity=entity).exists():
+            raise PermissionDenied("仅本标段投标人可以提出异议 (bidders of this section only)",
+                                   code="not_a_bidder")  # fmt: skip
+        awarded = AwardNotice.objects.filter(publicity=publicity).exists()
+        if awarded or not publicity.starts_at <= now < publicity.ends_at:
+            raise Conflict("异议应在中标候选人公示期间提出 (objections only during the publicity)",
+                           code="objection_window_closed",
+                           detail={"starts_at": _iso(publicity.starts_at),
+                                   "ends_at": _iso(publicity.ends_at)})  # fmt: skip
+        rules = rules_of(publicity.regime)
+        objection = Objection.objects.create(
+            public_id=secrets.token_hex(16), publicity=publicity, entity=entity, raised_by=actor,
+            reason=reason, raised_at=now, reply_due=periods.reply_due(now, rules),
+        )  # fmt: skip
+        event(actor, publicity.section, "award.objection_raised", {
+            "objection": objection.public_id, "uscc": entity.uscc,
+            "reply_due": _iso(objection.reply_due), "rule": rules.objection_reply.rule,
+            "reason_sm3": sm3(reason),
+        })  # fmt: skip
+    return objection
+
+
+def answer_objection(*, actor: Any, objection: Objection, reply: str) -> Objection:
+    """The tenderer (or its agent) answers; an answer after the period is recorded as late."""
+    section = objection.publicity.section
+    require_manager(actor, section)
+    reply = checks.text(reply, "reply", max_length=5000)
+    now = clock.now()
+    with transaction.atomic():
+        locked = Objection.objects.select_for_update().get(pk=objection.pk)
+        if ObjectionStatus.ANSWERED not in OBJECTION_TRANSITIONS[locked.status]:
+            raise Conflict("该异议已答复 (already answered)", code="already_answered")
+        locked.status, locked.reply = ObjectionStatus.ANSWERED, reply
+        locked.replied_by, locked.replied_at = actor, now
+        locked.save(update_fields=["status", "reply", "replied_by", "replied_at"])
+        event(actor, section, "award.objection_answered", {
+            "objection": locked.public_id, "late": locked.late, "reply_sm3": sm3(reply),
+        })  # fmt: skip
+    return locked
+
+
+# --- the award notice ---------------------------------------------------------------------------
+
+
+def _publicity_for_award(section: Section, now: datetime) -> Publicity:
+    publicity = Publicity.objects.filter(section=section).first()
+    if publicity is None:
+        raise Conflict("尚未公示中标候选人 (the candidates are not published)",
+                       code="candidates_not_published")  # fmt: skip
+    if AwardNotice.objects.filter(section=section).exists():
+        raise Conflict("已发出中标通知书 (the award notice is issued)", code="award_exists")
+    if now < publicity.ends_at:
+        raise Conflict("公示期未满，不能确定中标人 (the publicity is still running)",
+                       code="publicity_running", detail={"ends_at": _iso(publicity.ends_at)})  # fmt: skip
+    unanswered = list(publicity.objections.filter(status=ObjectionStatus.OPEN)
+                      .values_list("public_id", flat=True))  # fmt: skip
+    if unanswered:
+        raise Conflict("异议答复前暂停中标活动（R9）(an objection awaits its answer)",
+                       code="objection_unanswered", detail={"objections": unanswered})  # fmt: skip
+    return publicity
+
+
+def issue_award(*, actor: Any, section: Section, rank: int = 1, reason: str = "") -> AwardNotice:
+    """The tenderer confirms the winner after the publicity — candidate 1, or another with a
+    recorded reason — and the platform signs and publishes the award notice (中标通知书).
+    Under government procurement the losers' deposits fall due for refund (R13)."""
+    require_manager(actor, section)
+    reason = checks.text(reason, "reason", max_length=2000, required=False)
+    if isinstance(rank, bool) or not isinstance(rank, int):
+        raise ValidationFailed("排名无效 (bad rank)", code="candidate_not_found",
+                               detail={"field": "rank"})  # fmt: skip
+    now = clock.now()
+    with transaction.atomic():
+        section = locked_section(section)
+        publicity = _publicity_for_award(section, now)
+        winner = publicity.candidates.select_related("entity", "bid").filter(rank=rank).first()
+        if winner is None:
+            raise ValidationFailed("没有该排名的中标候选人 (no candidate of that rank)",
+                                   code="candidate_not_found", detail={"field": "rank"})  # fmt: skip
+        if rank != 1 and not reason:
+            raise ValidationFailed("未确定排名第一的中标候选人为中标人的，须说明理由 (a reason is "
+                                   "required for any candidate but the first)",
+                                   code="reason_required", detail={"field": "reason"})  # fmt: skip
+        rules = rules_for(section)
+        limit = periods.award_by(section.bid_deadline, section.bid_validity_days, rules)
+        notice = AwardNotice(
+            public_id=secrets.token_hex(16), section=section, publicity=publicity,
+            winner=winner, entity=winner.entity, amount=winner.price, reason=reason,
+            validity_warning=limit is not None and clock.today() > limit,
+            issued_by=actor, issued_at=now,
+        )  # fmt: skip
+        notices.sign(notice, rules)
+        notice.save()
+        notice.record_seq = event(actor, section, "award.notice_issued", {
+            "notice": notice.public_id, "record_sha256": notice.record_sha256,
+            "signature": notice.signature, "key_id": notice.key_id, "rank": rank,
+            "uscc": winner.entity.uscc, "amount": str(notice.amount),
+            "reason_sm3": sm3(reason) if reason else None,
+            "validity_warning": notice.validity_warning,
+            "award_by": limit.isoformat() if limit else None,
+        })  # fmt: skip
+        notice.save(update_fields=["record_seq"])
+        if rules.refund_losers_on_award:
+            losers = Deposit.objects.filter(section=section).exclude(entity=winner.entity)
+            for deposit in losers:
+                schedule_refund(deposit=deposit, trigger="award_notice", at=now, actor=SYSTEM)
+    return notice

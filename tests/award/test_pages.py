@@ -1,0 +1,84 @@
+"""The result pages: the tenderer confirms through its page, a losing bidder reads its own result
+(R61) and objects, the public reads the publicity, the notice and the contract, the center
+sees the list with its warnings."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+from ggzy.award.models import AwardNotice, Contract, Objection, Publicity
+from tests.award import world as w
+from tests.award.world import cn
+from tests.conftest import make_user
+
+
+def _client(user=None) -> Client:  # type: ignore[no-untyped-def]
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def test_the_result_through_the_pages(world) -> None:  # type: ignore[no-untyped-def]
+    sid = world.section.public_id
+    tenderer = _client(world.tenderer)
+    base = f"/award/sections/{sid}"
+    first, loser = w.entity_of(world, 1), world.bidder(2)
+
+    # the confirmation page previews the report's candidates; a too-short publicity is refused
+    page = tenderer.get(f"{base}/manage/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "发布中标候选人公示" in text and first.name in text
+    refused = tenderer.post(f"{base}/manage/candidates/", {"ends_at": "2026-12-16T10:00"})
+    assert refused.status_code == 400 and "公示期不得少于3日" in refused.content.decode()
+    assert not Publicity.objects.exists()
+    done = tenderer.post(f"{base}/manage/candidates/", {"ends_at": "2026-12-17T10:01"})
+    assert done.status_code == 302, done.content[:500]
+
+    # the public page shows the candidates, anonymously
+    public = _client().get(f"{base}/").content.decode()
+    assert "中标候选人公示" in public and first.name in public and loser.entity.name in public
+
+    # the bidder's own result (R61): its rank and points, no other bidder's
+    bidder = _client(loser.user)
+    mine = bidder.get(f"{base}/mine/")
+    assert mine.status_code == 200
+    text = mine.content.decode()
+    assert loser.entity.name in text and "3 / 3" in text and first.name not in text
+    assert _client(make_user("nobody", "bidder")).get(f"{base}/mine/").status_code == 404
+    objected = bidder.post(f"{base}/mine/objections/", {"entity": loser.entity.uscc,
+                                                        "reason": "评分有误"})  # fmt: skip
+    assert objected.status_code == 302
+    objection = Objection.objects.get()
+
+    # the center's list shows the open objection as a warning once it is late
+    world.at(cn(2026, 12, 18, 9))
+    staff = _client(make_user("center_ops_2", "center_operations"))
+    listing = staff.get("/award/").content.decode()
+    assert "异议待答复" in listing and world.section.label in listing
+
+    # the award is refused while the objection is open, then given
+    refused = tenderer.post(f"{base}/manage/award/", {"rank": "1"})
+    assert refused.status_code == 400 and "异议答复前暂停" in refused.content.decode()
+    assert tenderer.post(f"{base}/manage/objections/{objection.public_id}/reply/",
+                         {"reply": "经复核无误"}).status_code == 302  # fmt: skip
+    assert tenderer.post(f"{base}/manage/award/", {"rank": "1"}).status_code == 302
+    assert AwardNotice.objects.get().entity == first
+    public = _client().get(f"{base}/").content.decode()
+    assert "中标通知书" in public and "签名有效" in public
+
+    # the contract, recorded late: kept and flagged
+    world.at(cn(2027, 1, 19, 9))
+    r = tenderer.post(f"{base}/manage/contract/", {"amount": "9000000.00",
+                                                   "signed_on": "2027-01-18",
+                                                   "security_amount": "0",
+                                                   "security_form": "none"})  # fmt: skip
+    assert r.status_code == 302
+    assert Contract.objects.get().late is True
+    page = tenderer.get(f"{base}/manage/").content.decode()
+    assert "逾期签订" in page
+    assert tenderer.post(f"{base}/manage/contract/publish/").status_code == 302
+    assert "合同公告" in _client().get(f"{base}/").content.decode()
+    # a bidder may not open the confirmation page
+    assert bidder.get(f"{base}/manage/").status_code == 404
