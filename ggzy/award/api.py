@@ -184,10 +184,10 @@ def list_objections(request: HttpRequest, section_id: str) -> Any:
     return [objection_out(o) for o in selectors.objections_for(actor, publicity)]
 
 
-@router.post("/objections/{objection_id}/reply", response={200: AwardObjectionOut, **ERRORS})
-def answer_objection(request: HttpRequest, objection_id: str, payload: AwardReplyIn) -> Any:
+@router.post("/objections/{award_objection_id}/reply", response={200: AwardObjectionOut, **ERRORS})
+def answer_objection(request: HttpRequest, award_objection_id: str, payload: AwardReplyIn) -> Any:
     actor = _actor(request)
-    row = selectors.get_objection_for(actor, objection_id)
+    row = selectors.get_objection_for(actor, award_objection_id)
     return objection_out(services.answer_objection(actor=actor, objection=row,
                                                    reply=payload.reply))  # fmt: skip
 

@@ -82,3 +82,19 @@ def test_the_result_through_the_pages(world) -> None:  # type: ignore[no-untyped
     assert "合同公告" in _client().get(f"{base}/").content.decode()
     # a bidder may not open the confirmation page
     assert bidder.get(f"{base}/manage/").status_code == 404
+
+
+def test_the_list_and_a_result_page_render_for_every_role(world, users) -> None:  # type: ignore[no-untyped-def]
+    sid = world.section.public_id
+    for user in [None, *users.values()]:
+        client = _client(user)
+        listing = client.get("/award/")
+        assert listing.status_code == 200, (user, listing.content[:300])
+        page = client.get(f"/award/sections/{sid}/")
+        assert page.status_code == 200 and "尚未公示中标候选人" in page.content.decode()
+        assert client.get("/award/sections/no-such-section/").status_code == 404
+    # the center sees the R25 warning of the signed report before anything is published
+    staff = _client(users["center_operations"]).get("/award/").content.decode()
+    assert "应在3日内公示中标候选人" in staff
+    # a bidder's own result page does not exist before the publicity
+    assert _client(world.bidder(1).user).get(f"/award/sections/{sid}/mine/").status_code == 404
