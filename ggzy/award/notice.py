@@ -6,10 +6,12 @@ a notice with the key served at ``/api/v1/ledger/key``."""
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from ggzy.award.models import AwardNotice
 from ggzy.award.periods import AwardRules, contract_deadline
+from ggzy.core import clock
 from ggzy.ledger import signing
 from ggzy.ledger.chain import canonical_json
 
@@ -39,14 +41,18 @@ def build_record(notice: AwardNotice, rules: AwardRules) -> dict[str, Any]:
         "amount": str(notice.amount),
         "report_sha256": publicity.report_sha256,
         "publicity": {
-            "starts_at": publicity.starts_at.isoformat(),
-            "ends_at": publicity.ends_at.isoformat(),
+            "starts_at": _china(publicity.starts_at),
+            "ends_at": _china(publicity.ends_at),
         },
         "reason": notice.reason or None,
-        "issued_at": notice.issued_at.isoformat(),
+        "issued_at": _china(notice.issued_at),
         "contract_deadline": contract_deadline(notice.issued_at, rules).isoformat(),
         "rule": rules.contract_within.rule,
     }
+
+
+def _china(moment: datetime) -> str:
+    return moment.astimezone(clock.CHINA).isoformat()
 
 
 def record_bytes(record: dict[str, Any]) -> bytes:

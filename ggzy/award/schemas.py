@@ -126,6 +126,7 @@ class AwardMyResultOut(Schema):
     price_points: str | None
     candidate_rank: int | None
     won: bool
+    awarded: bool
 
 
 class AwardContractOut(Schema):

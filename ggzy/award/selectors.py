@@ -225,6 +225,7 @@ def my_results(actor: Any, section: Section) -> list[dict[str, Any]]:
             "price_points": row.get("price_points"),
             "candidate_rank": ranks.get(bid.entity_id),
             "won": award is not None and award.entity_id == bid.entity_id,
+            "awarded": award is not None,
         })  # fmt: skip
     if not out:
         raise NotFound("暂无您的评审结果 (no result of yours)", code="result_not_found")
@@ -282,9 +283,14 @@ def warnings(
 
 
 def overview(actor: Any) -> list[dict[str, Any]]:
-    """The results the actor may follow, newest first, with their stage and winner."""
+    """The results the actor may follow: first the sections whose signed report awaits its
+    publicity, then the published ones, newest first, with their stage and winner."""
     now = clock.now()
-    rows = []
+    rows: list[dict[str, Any]] = [
+        {"publicity": None, "section": s.section, "award": None, "contract": None,
+         "stage": Stage.AWAITING}
+        for s in _awaiting(actor).order_by("-signed_at")[:200]
+    ]  # fmt: skip
     for p in _scoped_publicities(actor).order_by("-published_at")[:200]:
         award = tracker.award_of(p)
         contract = tracker.contract_of(award)

@@ -20,6 +20,7 @@ from ggzy.ledger.models import Event
 from tests.award import world as w
 from tests.award.test_publicity import award_events, publish
 from tests.award.world import cn, days
+from tests.conftest import make_user
 
 AWARD_AT = cn(2026, 12, 18, 10)  # Friday, after the publicity ended on Thursday 10:00:01
 
@@ -57,6 +58,9 @@ def test_the_award_notice_names_candidate_1_and_is_signed_by_the_platform(world)
     record = award.record
     assert record["winner"]["uscc"] == first.uscc and record["amount"] == "9000000.00"
     assert record["contract_deadline"] == "2027-01-17" and record["rule"] == "R26"
+    assert record["issued_at"] == "2026-12-18T10:00:00+08:00"
+    assert record["publicity"] == {"starts_at": "2026-12-14T10:00:01+08:00",
+                                   "ends_at": "2026-12-17T10:00:01+08:00"}  # fmt: skip
     assert record["report_sha256"] == world.session.report_sha256
     # the platform's signature over the canonical bytes, checkable with the public key
     data = canonical_json(record)
@@ -114,7 +118,7 @@ def test_r61_a_losing_bidder_sees_its_own_score_and_rank_only(world) -> None:  #
     row = rows[0]
     assert row["uscc"] == loser.entity.uscc and row["rank"] == 3 and row["of"] == 3
     assert row["price"] == "9500000.00" and row["valid"] is True and row["won"] is False
-    assert row["candidate_rank"] == 3
+    assert row["candidate_rank"] == 3 and row["awarded"] is True
     expected_total = Decimal("9000000") / Decimal("9500000") * 60 + 33
     assert abs(Decimal(row["total"]) - expected_total) < Decimal("0.01")
     others = {world.bidder(n).entity.name for n in (1, 3)} | {world.bidder(n).entity.uscc
@@ -238,6 +242,23 @@ def test_r13_procurement_losers_at_the_award_the_winner_at_the_contract(
     assert (row.publication_due, row.filing_due) == (date(2026, 12, 22), date(2026, 12, 29))
     assert _deposits(world)[1] == ("refund_due", "contract_signed", date(2026, 12, 25))
     assert _deposits(world)[2] == losers  # the first trigger set the date
+    # on Wednesday 23 the publication (due Tuesday 22) is overdue, the refunds (Friday 25) near
+    staff = make_user("center_ops_2", "center_operations")
+    found = selectors.warnings(staff, today=date(2026, 12, 23))
+    assert sorted((x.kind, x.level, x.due, x.rule) for x in found) == [
+        ("contract_publication", "overdue", date(2026, 12, 22), "R27"),
+        *[("deposit_refund", "upcoming", date(2026, 12, 25), "R13")] * 3,
+        ("obligation_due", "escalated", date(2026, 12, 18), ""),  # the performance security
+    ]
+    world.at(cn(2026, 12, 23, 9))
+    published = services_contract.publish_contract(actor=world.tenderer, contract=row)
+    assert published.published_at is not None
+    payload = json.loads(Event.objects.get(event_type="award.contract_published").payload)
+    assert payload == {"contract": row.public_id, "late": True, "due": "2026-12-22"}
+    assert "contract_publication" not in {x.kind for x in selectors.warnings(staff)}
+    # filing due Tuesday 29: warned from Saturday 26
+    assert [x.kind for x in selectors.warnings(staff, today=date(2026, 12, 26))
+            if x.kind.startswith("contract")] == ["contract_filing"]  # fmt: skip
 
 
 def test_r13_publicity_shorter_than_one_working_day_is_refused(db, region, frozen_clock) -> None:  # type: ignore[no-untyped-def]

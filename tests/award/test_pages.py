@@ -25,6 +25,9 @@ def test_the_result_through_the_pages(world) -> None:  # type: ignore[no-untyped
     base = f"/award/sections/{sid}"
     first, loser = w.entity_of(world, 1), world.bidder(2)
 
+    # the tenderer finds the section awaiting its publicity in its list
+    listing = tenderer.get("/award/").content.decode()
+    assert f"{base}/manage/" in listing and "评标报告已签署，待公示候选人" in listing
     # the confirmation page previews the report's candidates; a too-short publicity is refused
     page = tenderer.get(f"{base}/manage/")
     assert page.status_code == 200
