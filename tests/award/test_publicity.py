@@ -206,3 +206,22 @@ def test_objections_refused_outside_the_window_or_from_outside_the_section(world
     assert exc.value.code == "objection_window_closed"
     assert not Objection.objects.exists()
     assert award_events(world) == ["award.candidates_published"]
+
+
+def test_a_report_whose_bytes_changed_is_not_published(world) -> None:  # type: ignore[no-untyped-def]
+    from ggzy.evaluation.models import EvaluationSession
+
+    EvaluationSession.objects.filter(pk=world.session.pk).update(report=b'{"bids":[]}')
+    with pytest.raises(Conflict) as exc:
+        publish(world)
+    assert exc.value.code == "report_digest_mismatch"
+    nothing_published(world)
+
+
+def test_warning_windows_come_from_the_settings(world, settings) -> None:  # type: ignore[no-untyped-def]
+    staff = make_user("center_ops_2", "center_operations")
+    # the publicity must start by Thursday 17: with a 2-day window it warns from Tuesday 15
+    settings.GGZY_AWARD_WARN_BEFORE_DAYS = 2
+    assert selectors.warnings(staff) == []
+    settings.GGZY_AWARD_WARN_BEFORE_DAYS = 3
+    assert [x.kind for x in selectors.warnings(staff)] == ["publicity_start"]
