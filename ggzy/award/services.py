@@ -231,7 +231,9 @@ def answer_objection(*, actor: Any, objection: Objection, reply: str) -> Objecti
 
 
 def _publicity_for_award(section: Section, now: datetime) -> Publicity:
-    publicity = Publicity.objects.filter(section=section).first()
+    # locked as ``raise_objection`` locks it: an objection raised at the last instant of the
+    # publicity is either seen here or refused there, never committed beside the award
+    publicity = Publicity.objects.select_for_update().filter(section=section).first()
     if publicity is None:
         raise Conflict("尚未公示中标候选人 (the candidates are not published)",
                        code="candidates_not_published")  # fmt: skip
