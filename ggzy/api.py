@@ -192,6 +192,7 @@ def _bug(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _register_routers() -> None:
     from ggzy.accounts.api import router as accounts_router
+    from ggzy.award.api import router as award_router
     from ggzy.bidding.api import router as bidding_router
     from ggzy.bidding.api_deposits import router as deposits_router
     from ggzy.catalog.api import router as catalog_router
@@ -219,6 +220,7 @@ def _register_routers() -> None:
     api.add_router("/experts", experts_router)
     api.add_router("/evaluation", evaluation_router)
     api.add_router("/venues", venues_router)
+    api.add_router("/award", award_router)
     api.add_router("/", core_router)
 
 

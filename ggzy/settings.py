@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "ggzy.experts",
     "ggzy.evaluation",
     "ggzy.venues",
+    "ggzy.award",
     "ggzy.web",
 ]
 
@@ -179,6 +180,25 @@ GGZY_BID_REGISTER_KEY = Path(
     os.environ.get("GGZY_BID_REGISTER_KEY", VAR_DIR / "keys" / "bid-register.key")
 )
 GGZY_PLATFORM_NAME = os.environ.get("GGZY_PLATFORM_NAME", "OpenGGZY 公共资源交易平台")
+# award (docs/domains/award.md, "Warnings"): warn this many days before a due date; escalate
+# this many days after it
+GGZY_AWARD_WARN_BEFORE_DAYS = int(os.environ.get("GGZY_AWARD_WARN_BEFORE_DAYS", "3"))
+GGZY_AWARD_WARN_AFTER_DAYS = int(os.environ.get("GGZY_AWARD_WARN_AFTER_DAYS", "3"))
+# the expert draw (专家抽取): drawn identities and the draw's inputs are sealed under this key, a
+# file outside the database like the bid-register key (docs/domains/experts.md, "Draw")
+GGZY_DRAW_KEY = Path(os.environ.get("GGZY_DRAW_KEY", VAR_DIR / "keys" / "expert-draw.key"))
+GGZY_DRAW_ANSWER_MINUTES = int(os.environ.get("GGZY_DRAW_ANSWER_MINUTES", "30"))  # to confirm
+GGZY_DRAW_AVOID_DAYS = int(os.environ.get("GGZY_DRAW_AVOID_DAYS", "180"))  # served the tenderer
+# expert ratings (专家动态管理, ggzy.experts.rating_rules): a score at or below LOW_RATING is low;
+# low ratings from LOW_RATINGS_TO_SUSPEND sessions within WINDOW_DAYS suspend the expert from
+# draws for SUSPEND_DAYS; a misconduct rating suspends at once for MISCONDUCT_SUSPEND_DAYS
+GGZY_EXPERT_LOW_RATING = int(os.environ.get("GGZY_EXPERT_LOW_RATING", "2"))
+GGZY_EXPERT_LOW_RATINGS_TO_SUSPEND = int(os.environ.get("GGZY_EXPERT_LOW_RATINGS_TO_SUSPEND", "3"))
+GGZY_EXPERT_RATING_WINDOW_DAYS = int(os.environ.get("GGZY_EXPERT_RATING_WINDOW_DAYS", "365"))
+GGZY_EXPERT_SUSPEND_DAYS = int(os.environ.get("GGZY_EXPERT_SUSPEND_DAYS", "180"))
+GGZY_EXPERT_MISCONDUCT_SUSPEND_DAYS = int(
+    os.environ.get("GGZY_EXPERT_MISCONDUCT_SUSPEND_DAYS", "365")
+)
 
 LOGGING = {
     "version": 1,

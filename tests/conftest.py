@@ -37,6 +37,7 @@ def _test_settings(settings, tmp_path_factory):  # type: ignore[no-untyped-def]
     # the suite runs the inline mode; tests/ledger/test_deferred.py covers the deferred one.
     settings.GGZY_LEDGER_MODE = "inline"
     settings.GGZY_BID_REGISTER_KEY = tmp_path_factory.getbasetemp() / "bid-register.key"
+    settings.GGZY_DRAW_KEY = tmp_path_factory.getbasetemp() / "expert-draw.key"
     settings.GGZY_DOCUMENT_DIR = tmp_path_factory.getbasetemp() / "documents"
     # the opening may start at the deadline itself (tests/bidding covers the settle period)
     settings.GGZY_OPENING_SETTLE_SECONDS = 0

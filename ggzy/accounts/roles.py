@@ -45,6 +45,7 @@ PUBLIC = frozenset(
         "catalog.view",
         "tendering.view",
         "experts.view_taxonomy",
+        "award.view_public",
     }
 )
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -97,6 +98,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "experts.manage": frozenset({Role.CENTER_ADMIN}),
     "experts.taxonomy": frozenset({Role.CENTER_ADMIN}),
     "experts.rate": frozenset({Role.CENTER_OPERATIONS}),
+    # the section's tenderer rates the experts of its signed session: members of the project's
+    # tenderer or of its confirmed agent (object rule, ggzy.experts.ratings)
+    "experts.rate_tenderer": frozenset(),
+    # the expert draw: the organizing desk requests draws and starts the reveal at the session;
+    # center and supervision staff see a draw's counts (never who, while it is sealed); the
+    # supervision roles verify it; an expert answers their own invitation (object rule)
+    "experts.draw": frozenset({Role.CENTER_OPERATIONS}),
+    "experts.draw_view": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
+    "experts.draw_verify": frozenset({Role.AUDITOR, Role.REGULATOR, Role.INSPECTOR}),
+    "experts.draw_unseal": frozenset({Role.AUDITOR}),  # see who was examined, once revealed
+    "experts.answer": frozenset({Role.EXPERT}),
     # evaluation: the organizing desk creates and runs sessions; committee members review,
     # score and sign on their own session (object rule); the center and supervision watch
     "evaluation.run": frozenset({Role.CENTER_OPERATIONS}),
@@ -110,4 +122,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "venues.book": frozenset({Role.CENTER_OPERATIONS}),
     "venues.witness": frozenset({Role.CENTER_OPERATIONS}),
     "venues.record": frozenset(),
+    # award: the tenderer's and agent's members manage their sections' results (object rule);
+    # a bidder objects for its own entity; the center and supervision see every result and
+    # the warnings; the public sees what is published (award.view_public)
+    "award.manage": frozenset(),
+    "award.view": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
+    "award.object": frozenset({Role.BIDDER}),
 }

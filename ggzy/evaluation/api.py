@@ -39,6 +39,7 @@ from ggzy.evaluation.schemas import (
     ReportSignedOut,
     ViewingSpanOut,
 )
+from ggzy.experts import draw_selectors
 from ggzy.experts.models import Expert
 from ggzy.tendering import selectors as tendering
 
@@ -154,6 +155,10 @@ def form_committee(request: HttpRequest, evaluation_id: str, payload: EvalCommit
     """Seat the drawn and confirmed experts (and a works committee's tenderer representatives)."""
     session = _session(request, evaluation_id)
     require(request.auth, "evaluation.run")  # type: ignore[attr-defined]
+    if bool(payload.draw) == bool(payload.experts):
+        raise ValidationFailed("请给出抽取或专家名单之一 (either a draw or a list of experts)",
+                               code="committee_source", detail={"field": "draw"})  # fmt: skip
+    draw = draw_selectors.get_draw_for(request.auth, payload.draw) if payload.draw else None
     experts = [_expert(e) for e in payload.experts]
     users = get_user_model().objects
     reps = []
@@ -164,6 +169,12 @@ def form_committee(request: HttpRequest, evaluation_id: str, payload: EvalCommit
         reps.append(user)
     chair: Any = next((e for e in experts if e.public_id == payload.chair), None) or next(
         (u for u in reps if u.username == payload.chair), None)  # fmt: skip
+    if draw is not None:
+        if payload.chair and chair is None:
+            chair = _expert(payload.chair)
+        services.form_committee_from_draw(actor=request.auth, session=session, draw=draw,  # type: ignore[attr-defined]
+                                          chair=chair, tenderer_reps=reps)  # fmt: skip
+        return _fresh(request, session)
     if chair is None:
         raise ValidationFailed("主任委员须为委员会成员 (the chair must be a member)",
                                code="chair_not_member")  # fmt: skip

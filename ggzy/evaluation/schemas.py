@@ -15,8 +15,12 @@ class EvalSessionIn(StrictSchema):
 
 
 class EvalCommitteeIn(StrictSchema):
-    experts: list[str] = Field(max_length=25)  # expert public ids, drawn and confirmed
-    chair: str = Field(min_length=1, max_length=150)  # an expert's public id or a rep's username
+    # either the experts drawn and confirmed (public ids), or the draw itself (its public id):
+    # then every expert who confirmed it (and its top-ups) is seated
+    experts: list[str] = Field(default_factory=list, max_length=25)
+    draw: str = Field("", max_length=32)
+    # an expert's public id or a rep's username; with a draw, by default its first expert
+    chair: str = Field("", max_length=150)
     tenderer_reps: list[str] = Field(default_factory=list, max_length=10)  # usernames
 
 

@@ -333,3 +333,61 @@ def _check_reps(
     if outsiders or any(u.pk in expert_users for u in reps):
         raise ValidationFailed("招标人代表须为招标人的成员 (a representative acts for the tenderer)",
                                code="not_tenderer_rep", detail={"users": outsiders})  # fmt: skip
+
+
+# --- the committee from a draw -----------------------------------------------------------------
+
+
+def _draw_chain(draw: Any) -> list[Any]:
+    """The draw and every further draw that topped it up, in order."""
+    chain, todo = [], [draw]
+    while todo:
+        current = todo.pop(0)
+        chain.append(current)
+        todo.extend(current.top_ups.order_by("requested_at", "pk"))
+    return chain
+
+
+def form_committee_from_draw(
+    *,
+    actor: User,
+    session: EvaluationSession,
+    draw: Any,
+    chair: Expert | User | None = None,
+    tenderer_reps: Sequence[User] = (),
+) -> EvaluationSession:
+    """Seat the experts who confirmed a revealed draw of the section (and of the draws that
+    topped it up): the draw is the source of the committee, not a list typed in by staff. Refused
+    while the draw is sealed (R17: revealed at the session start), while an invitation still
+    waits for its answer, or for a draw of another section; the committee rules are
+    ``form_committee``'s."""
+    from ggzy.experts import draw_answers
+    from ggzy.experts.draw_states import DrawnStatus
+
+    require(actor, "evaluation.run")
+    if draw.section_id != session.section_id or draw.tops_up_id is not None:
+        raise ValidationFailed(
+            "须使用本标段的专家抽取（原抽取，不是补抽）(a draw of this section, not a top-up)",
+            code="draw_not_for_session",
+            detail={"draw": draw.public_id},
+        )
+    chain = _draw_chain(draw)
+    waiting = sum(d.drawn.filter(status=DrawnStatus.NOTIFIED).count() for d in chain)
+    if waiting:
+        raise Conflict(
+            "仍有受邀专家未答复 (invitations still waiting for an answer)",
+            code="draw_answers_pending",
+            detail={"draw": draw.public_id, "waiting": waiting},
+        )
+    experts: list[Expert] = []
+    for d in chain:
+        experts += draw_answers.seated_experts(d)  # refused while that draw is sealed
+    if chair is None and experts:
+        chair = experts[0]
+    if chair is None:
+        raise ValidationFailed(
+            "抽取没有已确认的专家 (no confirmed expert)", code="draw_without_experts"
+        )
+    return form_committee(
+        actor=actor, session=session, experts=experts, chair=chair, tenderer_reps=tenderer_reps
+    )

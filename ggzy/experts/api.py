@@ -15,13 +15,14 @@ from ggzy.api import PUBLIC
 from ggzy.core.errors import NotFound
 from ggzy.core.schemas import ErrorOut, OkOut
 from ggzy.core.uploads import read_body
-from ggzy.experts import excel, selectors, services, taxonomy
+from ggzy.experts import draw_api, excel, ratings, selectors, services, taxonomy
 from ggzy.experts.checks import ExpertData
 from ggzy.experts.models import Expert, Specialty
 from ggzy.experts.schemas import (
     ConflictIn,
     ConflictOut,
     ExpertEntryIn,
+    ExpertHistoryOut,
     ExpertImportOut,
     ExpertIn,
     ExpertOut,
@@ -32,6 +33,7 @@ from ggzy.experts.schemas import (
     PoolOut,
     RatingIn,
     RatingOut,
+    RatingSessionOut,
     SpecialtyIn,
     SpecialtyOut,
     SpecialtyPatch,
@@ -108,8 +110,45 @@ def conflict_out(c: Any) -> dict[str, Any]:
 
 
 def rating_out(r: Any) -> dict[str, Any]:
-    return {"session_ref": r.session_ref, "rater_kind": r.rater_kind, "score": r.score,
-            "comment": r.comment, "misconduct": r.misconduct, "rated_at": r.rated_at}  # fmt: skip
+    return {"id": r.pk, "session_ref": r.session_ref, "rater_kind": r.rater_kind,
+            "score": r.score, "comment": r.comment, "misconduct": r.misconduct,
+            "rated_at": r.rated_at}  # fmt: skip
+
+
+def seat_out(m: Any) -> dict[str, Any]:
+    session = m.session
+    return {"session": session.public_id, "project": session.section.project.name,
+            "section": session.section.label, "status": session.status, "is_chair": m.is_chair,
+            "signed_at": session.signed_at}  # fmt: skip
+
+
+def suspension_out(c: Any) -> dict[str, Any]:
+    return {"changed_at": c.changed_at, "from_status": c.from_status, "until": c.until,
+            "reason": c.reason, "automatic": c.actor == ratings.POLICY_ACTOR,
+            "ratings": sorted(r.pk for r in c.causes.all())}  # fmt: skip
+
+
+def history_out(e: Expert) -> dict[str, Any]:
+    history = selectors.history(e)
+    return {"public_id": e.public_id, "status": e.status, "suspended_until": e.suspended_until,
+            "sessions": [seat_out(m) for m in history["seats"]],
+            "ratings": [rating_out(r) for r in history["ratings"]],
+            "suspensions": [suspension_out(c) for c in selectors.suspensions(e)]}  # fmt: skip
+
+
+def rating_session_out(desk: ratings.RatingDesk, kinds: set[str]) -> dict[str, Any]:
+    session = desk.session
+    given = ratings.ratings_given(session, kinds)
+    experts = [
+        {"public_id": m.expert.public_id, "name": m.expert.name, "is_chair": m.is_chair,
+         "ratings": [rating_out(given[(m.expert_id, k)]) for k in sorted(kinds)
+                     if (m.expert_id, k) in given]}
+        for m in ratings.committee_experts(session)
+    ]  # fmt: skip
+    return {"session": session.public_id, "project": session.section.project.name,
+            "section": session.section.label, "status": session.status,
+            "signed_at": session.signed_at, "rater_kinds": sorted(kinds),
+            "experts": experts}  # fmt: skip
 
 
 def _data(payload: ExpertIn) -> ExpertData:
@@ -169,6 +208,35 @@ def me(request: HttpRequest) -> Any:
     return expert_out(expert)
 
 
+@router.get("/me/history", response={200: ExpertHistoryOut, **ERRORS})
+def my_history(request: HttpRequest) -> Any:
+    """The caller's sessions, ratings (without who rated) and suspensions with their reasons."""
+    expert = selectors.my_expert(request.auth)  # type: ignore[attr-defined]
+    if expert is None:
+        raise NotFound("您尚未申请入库 (no expert record)", code="expert_not_found")
+    return history_out(expert)
+
+
+# --- rating the experts of a signed session (the center; the section's tenderer) --------------
+
+
+@router.get("/ratings/sessions", response={200: list[RatingSessionOut], **ERRORS})
+def rating_sessions(request: HttpRequest) -> Any:
+    """Signed sessions the caller rates (the center: all; a tenderer: its projects'), newest
+    first, with the experts and the ratings the caller's sides gave."""
+    out = []
+    for session in ratings.sessions_to_rate(request.auth)[: ratings.MAX_SESSIONS]:  # type: ignore[attr-defined]
+        kinds = ratings.rater_kinds(request.auth, session)  # type: ignore[attr-defined]
+        out.append(rating_session_out(ratings.RatingDesk(session), kinds))
+    return out
+
+
+@router.get("/ratings/sessions/{session_ref}", response={200: RatingSessionOut, **ERRORS})
+def rating_session(request: HttpRequest, session_ref: str) -> Any:
+    desk, kinds = ratings.get_desk_for(request.auth, session_ref)  # type: ignore[attr-defined]
+    return rating_session_out(desk, kinds)
+
+
 # --- the pool (center staff) --------------------------------------------------------------------
 
 
@@ -222,6 +290,11 @@ def export_pool(request: HttpRequest, status: StatusIn = "active") -> Any:
     response = HttpResponse(data, content_type=excel.XLSX_TYPE)
     response["Content-Disposition"] = 'attachment; filename="experts.xlsx"'
     return response
+
+
+# --- the draw (ggzy.experts.draw_api): before /{expert_id}, which would take "draws" for an id --
+
+draw_api.register(router)
 
 
 # --- one expert ---------------------------------------------------------------------------------
@@ -327,10 +400,12 @@ def withdraw_conflict(request: HttpRequest, expert_id: str, conflict_id: int) ->
 
 @router.post("/{expert_id}/ratings", response={201: RatingOut, **ERRORS})
 def rate(request: HttpRequest, expert_id: str, payload: RatingIn) -> Any:
-    """Rate an expert after a session (the organizing desk; part of the evaluation later)."""
-    row = services.record_rating(
-        actor=request.auth,
-        expert=_expert(request, expert_id),
-        **payload.dict(),  # type: ignore[attr-defined]
+    """Rate an expert who sat on a signed session (``session_ref``), as the center
+    (``experts.rate``) or the section's tenderer, once per side. May suspend the expert under
+    the rating policy (docs/domains/experts.md, "Ratings and suspension")."""
+    row = ratings.record_rating(
+        actor=request.auth,  # type: ignore[attr-defined]
+        expert_ref=expert_id,
+        **payload.dict(),
     )
     return Status(201, rating_out(row))

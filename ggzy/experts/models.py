@@ -145,6 +145,12 @@ class ExpertSpecialty(models.Model):
             models.Index(
                 fields=["specialty", "status", "region", "expert"], name="expertspec_draw"
             ),
+            # the draw's probes (ggzy.experts.draw_pool): is expert k a candidate of the quota?
+            # — an index-only lookup per probed id
+            models.Index(
+                fields=["expert", "specialty", "status", "region", "suspended_until"],
+                name="expertspec_probe",
+            ),
         ]
 
 
@@ -211,10 +217,17 @@ class DeclaredConflict(models.Model):
 
 
 class Rating(models.Model):
-    """A rating of an expert after an evaluation session (by the center or the tenderer).
-    ``session_ref`` names the session until the evaluation domain has its own model."""
+    """A rating of an expert after an evaluation session whose report is signed, by the center
+    or by the section's tenderer (ggzy.experts.ratings). ``session`` is the truth;
+    ``session_ref`` is its public id, kept for ratings recorded before sessions were linked
+    (``session`` null). ``suspension``: the status change this rating caused under the rating
+    policy (ggzy.experts.rating_rules) — a rating causes at most one."""
 
     expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="ratings")
+    session = models.ForeignKey(
+        "evaluation.EvaluationSession", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", verbose_name=_("评标会"),
+    )  # fmt: skip
     session_ref = models.CharField(_("评标活动"), max_length=64)
     rater_kind = models.CharField(_("评价方"), max_length=10, choices=RaterKind.choices)
     score = models.PositiveSmallIntegerField(_("评分（1–5）"))
@@ -222,6 +235,9 @@ class Rating(models.Model):
     misconduct = models.BooleanField(_("违规行为"), default=False)
     rated_by = models.CharField(max_length=64)
     rated_at = models.DateTimeField()
+    suspension = models.ForeignKey(
+        ExpertStatusChange, null=True, blank=True, on_delete=models.PROTECT, related_name="causes"
+    )
 
     class Meta:
         ordering = ["expert", "-rated_at", "-pk"]
@@ -234,4 +250,16 @@ class Rating(models.Model):
             models.UniqueConstraint(
                 fields=["expert", "session_ref", "rater_kind"], name="uniq_rating_per_session"
             ),
+            models.UniqueConstraint(
+                fields=["expert", "session", "rater_kind"], name="uniq_rating_per_session_fk"
+            ),
         ]
+
+
+# the draw's tables (专家抽取) live in their own module of this app
+from ggzy.experts.draw_models import (  # noqa: E402, F401
+    Draw,
+    DrawnExpert,
+    DrawNotification,
+    DrawQuota,
+)

@@ -90,7 +90,7 @@ class ConflictIn(StrictSchema):
 
 
 class RatingIn(StrictSchema):
-    session_ref: str = Field(..., min_length=1, max_length=64)
+    session_ref: str = Field(..., min_length=1, max_length=64, description="评标会编号（已签署）")
     rater_kind: Literal["center", "tenderer"]
     score: int = Field(..., ge=1, le=5)
     comment: str = Field("", max_length=1000)
@@ -126,12 +126,62 @@ class ConflictOut(StrictSchema):
 
 
 class RatingOut(StrictSchema):
+    id: int
     session_ref: str
     rater_kind: str
     score: int
     comment: str
     misconduct: bool
     rated_at: datetime
+
+
+class SeatOut(StrictSchema):
+    """A session the expert sat on."""
+
+    session: str
+    project: str
+    section: str
+    status: str
+    is_chair: bool
+    signed_at: datetime | None
+
+
+class SuspensionOut(StrictSchema):
+    """A suspension (or its extension): by staff, or by the rating policy (``automatic``),
+    naming the ratings that caused it."""
+
+    changed_at: datetime
+    from_status: str
+    until: date | None
+    reason: str
+    automatic: bool
+    ratings: list[int]
+
+
+class ExpertHistoryOut(StrictSchema):
+    public_id: str
+    status: str
+    suspended_until: date | None
+    sessions: list[SeatOut]
+    ratings: list[RatingOut]
+    suspensions: list[SuspensionOut]
+
+
+class RatedExpertOut(StrictSchema):
+    public_id: str
+    name: str
+    is_chair: bool
+    ratings: list[RatingOut]  # those given by the caller's sides
+
+
+class RatingSessionOut(StrictSchema):
+    session: str
+    project: str
+    section: str
+    status: str
+    signed_at: datetime | None
+    rater_kinds: list[str]
+    experts: list[RatedExpertOut]
 
 
 class ExpertBriefOut(StrictSchema):

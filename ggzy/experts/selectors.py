@@ -16,6 +16,7 @@ from ggzy.experts.models import (
     DeclaredConflict,
     Expert,
     ExpertSpecialty,
+    ExpertStatusChange,
     Specialty,
     Unavailability,
 )
@@ -124,13 +125,39 @@ def specialty_rows(expert: Expert) -> list[ExpertSpecialty]:
 
 
 def history(expert: Expert) -> dict[str, list[Any]]:
-    """What the expert (and staff) see of an expert's record over time."""
+    """What the expert (and staff) see of an expert's record over time: status changes, the
+    ratings (never who gave them), the sessions sat on, the calendar and declared conflicts."""
     return {
-        "status_history": list(expert.status_history.order_by("changed_at", "pk")),
+        "status_history": list(
+            expert.status_history.prefetch_related("causes").order_by("changed_at", "pk")
+        ),
         "ratings": list(expert.ratings.order_by("-rated_at", "-pk")),
         "unavailability": list(expert.unavailability.order_by("start", "pk")),
         "conflicts": list(expert.conflicts.select_related("entity").order_by("declared_at", "pk")),
+        "seats": committee_seats(expert),
     }
+
+
+def committee_seats(expert: Expert) -> list[Any]:
+    """The evaluation sessions the expert sat on as an expert, newest first."""
+    from ggzy.evaluation.models import CommitteeMember
+    from ggzy.evaluation.states import MemberKind
+
+    return list(
+        CommitteeMember.objects.filter(expert=expert, kind=MemberKind.EXPERT)
+        .select_related("session__section__project")
+        .order_by("-session__created_at", "-pk")
+    )
+
+
+def suspensions(expert: Expert) -> list[ExpertStatusChange]:
+    """Each suspension and extension of the expert, oldest first, with the ratings that caused
+    it (``causes``; none for one decided by staff)."""
+    return list(
+        expert.status_history.filter(to_status=ExpertStatus.SUSPENDED)
+        .prefetch_related("causes")
+        .order_by("changed_at", "pk")
+    )
 
 
 def get_period(expert: Expert, period_id: int) -> Unavailability:

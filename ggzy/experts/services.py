@@ -1,8 +1,9 @@
 """Expert-pool writes: applications and their approval (R20), staff entry, status changes
-(suspend, reinstate, retire), profile changes, the availability calendar, declared conflicts
-and ratings. Each write checks the actor's right through the access gate and the status against
-the transition table, writes in one transaction and appends one ledger event on
-``expert:<public_id>``. Ledger payloads name no person: no name, ID number or phone."""
+(suspend, reinstate, retire — and the rating policy's suspensions), profile changes, the
+availability calendar and declared conflicts (ratings: ``ggzy.experts.ratings``). Each write
+checks the actor's right through the access gate and the status against the transition table,
+writes in one transaction and appends one ledger event on ``expert:<public_id>``. Ledger
+payloads name no person: no name, ID number or phone."""
 
 from __future__ import annotations
 
@@ -24,11 +25,10 @@ from ggzy.experts.models import (
     Expert,
     ExpertSpecialty,
     ExpertStatusChange,
-    Rating,
     Specialty,
     Unavailability,
 )
-from ggzy.experts.states import APPLICANT_EDITABLE, ExpertStatus, RaterKind, can_move
+from ggzy.experts.states import APPLICANT_EDITABLE, ExpertStatus, can_move
 from ggzy.ledger.context import actor_ref
 from ggzy.ledger.services import append_event, record_refusal
 from ggzy.registry.models import Entity
@@ -305,7 +305,7 @@ def _check_move(expert: Expert, target: str, source: str | None = None) -> None:
 
 
 def _set_status(expert: Expert, actor: Any, target: str, reason: str, event_type: str,
-                until: date | None = None) -> Expert:  # fmt: skip
+                until: date | None = None, extra: dict[str, Any] | None = None) -> Expert:  # fmt: skip
     before = expert.status
     expert.status, expert.status_reason, expert.suspended_until = target, reason, until
     expert.updated_at = clock.now()
@@ -316,7 +316,7 @@ def _set_status(expert: Expert, actor: Any, target: str, reason: str, event_type
     payload: dict[str, Any] = {"from": before, "to": target, "reason": reason}
     if until is not None:
         payload["until"] = until
-    _event(actor, expert, event_type, payload)
+    _event(actor, expert, event_type, payload | (extra or {}))
     return expert
 
 
@@ -478,51 +478,27 @@ def withdraw_conflict(*, actor: User, expert: Expert, conflict_id: int) -> Decla
     return row
 
 
-# --- ratings -----------------------------------------------------------------------------------
+# --- ratings ----------------------------------------------------------------------------------
+
+# Ratings after a signed evaluation session, and the suspensions they cause, are written by
+# ggzy.experts.ratings (record_rating); the suspension itself goes through this module's status
+# path below.
 
 
-# the side each role rates for; there is no evaluation-session membership to check yet, so a
-# tenderer-role account rates as the tenderer and the organizing desk as the center
-RATER_ROLES = {RaterKind.CENTER: Role.CENTER_OPERATIONS, RaterKind.TENDERER: Role.TENDERER}
-
-
-def rater_kinds(actor: Any) -> set[str]:
-    """The rater kinds ``actor`` may record a rating as."""
-    roles: frozenset[str] = getattr(actor, "role_set", frozenset())
-    return {str(kind) for kind, role in RATER_ROLES.items() if role in roles}
-
-
-def record_rating(
-    *, actor: User, expert: Expert, session_ref: str, rater_kind: str, score: int,
-    comment: str = "", misconduct: bool = False,
-) -> Rating:  # fmt: skip
-    """A rating after an evaluation session (the evaluation domain calls it per expert)."""
-    require(actor, "experts.rate")
-    if rater_kind not in RaterKind.values:
-        raise ValidationFailed("评价方无效 (bad rater kind)", code="bad_rater_kind",
-                               detail={"field": "rater_kind"})  # fmt: skip
-    if rater_kind not in rater_kinds(actor):
-        raise PermissionDenied("不能以该评价方身份评价 (not your side)", code="rater_kind_not_yours",
-                               detail={"field": "rater_kind"})  # fmt: skip
-    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-        raise ValidationFailed(
-            "评分应为1–5 (score 1–5)", code="bad_score", detail={"field": "score"}
-        )
-    if expert.status not in (ExpertStatus.ACTIVE, ExpertStatus.SUSPENDED, ExpertStatus.RETIRED):
-        raise Conflict("该专家不在库中 (not in the pool)", code="bad_expert_state",
-                       detail={"status": expert.status})  # fmt: skip
-    session_ref = checks.text("session_ref", session_ref)
-    comment = checks.text("comment", comment, required=False)
-    try:
-        with transaction.atomic():
-            row = Rating.objects.create(
-                expert=expert, session_ref=session_ref[:64], rater_kind=rater_kind, score=score,
-                comment=comment[:1000], misconduct=misconduct, rated_by=actor_ref(actor),
-                rated_at=clock.now(),
-            )  # fmt: skip
-            _event(actor, expert, "experts.expert_rated",
-                   {"session": session_ref, "rater": rater_kind, "score": score,
-                    "misconduct": misconduct})  # fmt: skip
-    except IntegrityError as exc:
-        raise Conflict("该评标活动已评价 (already rated)", code="rating_exists") from exc
-    return row
+def apply_policy_suspension(
+    *, actor: str, expert: Expert, reason: str, until: date, cause: dict[str, Any]
+) -> ExpertStatusChange:
+    """A suspension the rating policy decided (ggzy.experts.rating_rules), on an expert the
+    caller locked, inside the caller's transaction: an active expert moves to suspended through
+    the transition table; a suspension already recorded (running or lapsed) gets the later end
+    ``until``. The ledger event carries ``cause`` (the policy's thresholds and the ratings that
+    caused it); ``actor`` is the system's."""
+    if expert.status == ExpertStatus.SUSPENDED:
+        extra = cause | {"previous_until": expert.suspended_until}
+        _set_status(expert, actor, ExpertStatus.SUSPENDED, reason, "experts.suspension_extended",
+                    until=until, extra=extra)  # fmt: skip
+    else:
+        _check_move(expert, ExpertStatus.SUSPENDED)
+        _set_status(expert, actor, ExpertStatus.SUSPENDED, reason, "experts.expert_suspended",
+                    until=until, extra=cause)  # fmt: skip
+    return expert.status_history.order_by("-pk")[0]

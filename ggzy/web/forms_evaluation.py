@@ -15,11 +15,17 @@ class CreateSessionForm(forms.Form):
 
 
 class CommitteeForm(forms.Form):
-    experts = forms.CharField(
-        label=_("评标专家（抽取并确认的专家编号，每行一个）"), widget=forms.Textarea(attrs={"rows": 6}),
-        max_length=2000,
+    draw = forms.CharField(
+        label=_("专家抽取编号（已揭示；确认的专家全部入会）"), max_length=32, required=False,
     )  # fmt: skip
-    chair = forms.CharField(label=_("主任委员（专家编号或招标人代表用户名）"), max_length=150)
+    experts = forms.CharField(
+        label=_("或：评标专家（抽取并确认的专家编号，每行一个）"), required=False,
+        widget=forms.Textarea(attrs={"rows": 6}), max_length=2000,
+    )  # fmt: skip
+    chair = forms.CharField(
+        label=_("主任委员（专家编号或招标人代表用户名；按抽取组建时可空）"), max_length=150,
+        required=False,
+    )  # fmt: skip
     tenderer_reps = forms.CharField(
         label=_("招标人代表（用户名，每行一个；仅工程招标）"), required=False,
         widget=forms.Textarea(attrs={"rows": 2}), max_length=500,

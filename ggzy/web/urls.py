@@ -1,9 +1,11 @@
 from django.urls import path
 
 from ggzy.web.views import accounts, catalog, entities, ledger, portal, trust
+from ggzy.web.views import award as award_pages
 from ggzy.web.views import bidding as bidding_pages
 from ggzy.web.views import deposits as deposit_pages
 from ggzy.web.views import evaluation as evaluation_pages
+from ggzy.web.views import expert_draws as draw_pages
 from ggzy.web.views import experts as expert_pages
 from ggzy.web.views import fairness as fairness_pages
 from ggzy.web.views import tendering as tendering_pages
@@ -191,6 +193,32 @@ urlpatterns = [
         expert_pages.withdraw_conflict,
         name="expert_conflict_withdraw",
     ),
+    # the expert draw: staff request and status (sealed until the session), the expert's own
+    # invitations, the supervision's verification
+    path("staff/draws/", draw_pages.draws, name="draws"),
+    path("staff/draws/new/", draw_pages.request_draw, name="draw_request"),
+    path("staff/draws/<str:public_id>/", draw_pages.draw, name="draw"),
+    path("staff/draws/<str:public_id>/reveal/", draw_pages.reveal, name="draw_reveal"),
+    path("audit/draws/<str:public_id>/verify/", draw_pages.verify, name="draw_verify"),
+    path("experts/me/invitations/", draw_pages.invitations, name="my_invitations"),
+    path(
+        "experts/me/invitations/<str:invitation_id>/confirm/",
+        draw_pages.confirm,
+        name="invitation_confirm",
+    ),
+    path(
+        "experts/me/invitations/<str:invitation_id>/decline/",
+        draw_pages.decline,
+        name="invitation_decline",
+    ),
+    # rating a signed session's experts: the center's organizing desk and the section's tenderer
+    path("experts/ratings/", expert_pages.rating_sessions, name="expert_rating_sessions"),
+    path("evaluation/<str:public_id>/rate/", expert_pages.rate_session, name="expert_rate_session"),
+    path(
+        "evaluation/<str:public_id>/rate/<str:expert_id>/<str:kind>/",
+        expert_pages.rate_expert,
+        name="expert_rate",
+    ),
     path("staff/experts/", expert_pages.pool, name="expert_pool"),
     path("staff/experts/queue/", expert_pages.queue, name="expert_queue"),
     path("staff/experts/import/", expert_pages.import_page, name="expert_import"),
@@ -270,3 +298,4 @@ urlpatterns = [
     ),
 ]
 urlpatterns += evaluation_pages.URLS
+urlpatterns += award_pages.URLS

@@ -36,6 +36,7 @@ from tests.api.support import (
 )
 from tests.conftest import PASSWORD
 from tests.evaluation import matrix as eval_matrix
+from tests.experts import draw_matrix
 from tests.experts import world as expert_world
 from tests.venues import world as venue_world
 
@@ -104,12 +105,13 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "specialty_code": lambda w: (expert_world.for_world(w), "A01.01")[1],
     "period_id": lambda w: str(expert_world.for_world(w).period().pk),
     "conflict_id": lambda w: str(expert_world.for_world(w).conflict().pk),
-    **eval_matrix.PATH_VALUES,  # evaluation: the error world's session, as far as it has got
     # venues: the venue world's Nanjing site, its first evaluation room, a held booking, a session
     "site_code": lambda w: (venue_world.for_world(w).sites, "NJ")[1],
     "venue_id": lambda w: str(venue_world.for_world(w).venues["NJ/E1"].pk),
     "booking_id": lambda w: venue_world.for_world(w).held().public_id,
     "remote_session_id": lambda w: venue_world.for_world(w).session().public_id,
+    **draw_matrix.PATH_VALUES,  # the expert draw: tests/experts/draw_matrix.py
+    **eval_matrix.PATH_VALUES,  # evaluation: the error world's session, as far as it has got
 }
 
 NO_SUCH_PUBLIC_ID = "0" * 32  # the shape of a signing request's / envelope's id, naming none
@@ -162,11 +164,12 @@ BAD_PATH_VALUES: dict[str, list[tuple[str, int, str]]] = {
     ],
     "period_id": _int_not_found("period_not_found"),
     "conflict_id": _int_not_found("conflict_not_found"),
-    **eval_matrix.BAD_PATH_VALUES,
     "site_code": [("ZZ", 404, "site_not_found"), ("no-such-thing", 404, "site_not_found")],
     "venue_id": _int_not_found("venue_not_found"),
     "booking_id": _not_found("booking_not_found"),
     "remote_session_id": _not_found("session_not_found"),
+    **draw_matrix.BAD_PATH_VALUES,
+    **eval_matrix.BAD_PATH_VALUES,
 }
 # ``public_id`` names a different kind of object under these paths.
 BAD_PUBLIC_IDS: dict[str, list[tuple[str, int, str]]] = {
@@ -476,6 +479,10 @@ PREPARED |= {
 }
 
 
+PREPARED |= draw_matrix.PREPARED  # the expert draw: tests/experts/draw_matrix.py
+PREPARED |= eval_matrix.PREPARED  # evaluation: tests/evaluation/matrix.py
+
+
 VENUES = "/api/v1/venues"
 
 
@@ -547,9 +554,6 @@ PREPARED |= {
         {"kind": "incident", "note": "主场网络中断约2分钟"},
     ),
 }
-
-
-PREPARED |= eval_matrix.PREPARED  # evaluation: tests/evaluation/matrix.py
 
 
 def _prepared(op: Operation, world: World) -> Prepared | None:

@@ -41,6 +41,7 @@ from tests.api.support import (
 )
 from tests.conftest import PASSWORD, make_user
 from tests.evaluation import matrix as eval_matrix
+from tests.experts import draw_matrix
 from tests.experts import world as expert_world
 from tests.trust import pki
 from tests.venues import world as venue_world
@@ -955,6 +956,10 @@ EXPERT_RULES: dict[str, WriteRule] = {
     ),
 }
 WRITE_RULES |= EXPERT_RULES
+# the expert draw: tests/experts/draw_matrix.py
+WRITE_RULES |= draw_matrix.permission_rules(
+    WriteRule, signed_in=SIGNED_IN, staff=PROJECT_STAFF, operations=OPERATIONS, expert=EXPERT
+)
 # evaluation: tests/evaluation/matrix.py
 WRITE_RULES |= eval_matrix.permission_rules(
     WriteRule, signed_in=SIGNED_IN, staff=PROJECT_STAFF, operations=OPERATIONS, expert=EXPERT

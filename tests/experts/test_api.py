@@ -27,17 +27,13 @@ def test_apply_approve_and_the_experts_own_history(xw, users):  # type: ignore[n
     assert [e["public_id"] for e in queue["items"]] == [public_id]
     r = http.call("POST", f"{EXPERTS}/{public_id}/approve", token=staff)
     assert r.json()["status"] == "active"
-    # and a later suspension and rating are in the expert's own history
+    # and a later suspension is in the expert's own history (ratings: tests/experts/test_ratings_api.py)
     http.call("POST", f"{EXPERTS}/{public_id}/suspend", {"reason": "违规", "until": "2027-01-01"},
               token=staff)  # fmt: skip
-    http.call("POST", f"{EXPERTS}/{public_id}/ratings",
-              {"session_ref": "S-9", "rater_kind": "center", "score": 2, "misconduct": True},
-              token=_token(users["center_operations"]))  # fmt: skip
     mine = http.call("GET", f"{EXPERTS}/me", token=me).json()
     assert [(c["to_status"], c["until"]) for c in mine["status_history"]] == [
         ("pending", None), ("active", None), ("suspended", "2027-01-01")]  # fmt: skip
-    assert [(r["score"], r["misconduct"]) for r in mine["ratings"]] == [(2, True)]
-    assert "rated_by" not in mine["ratings"][0]
+    assert mine["ratings"] == []
 
 
 def test_r20_refusal_names_the_unmet_condition(xw):  # type: ignore[no-untyped-def]

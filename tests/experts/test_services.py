@@ -242,18 +242,7 @@ def test_the_expert_keeps_their_own_calendar_and_conflicts(xw, users):  # type: 
                                                     period_id=period.pk), "period_not_found")  # fmt: skip
 
 
-def test_ratings(xw, users):  # type: ignore[no-untyped-def]
-    expert = xw.active()
-    ops = users["center_operations"]
-    services.record_rating(actor=ops, expert=expert, session_ref="S-1", rater_kind="center",
-                           score=2, comment="迟到", misconduct=True)  # fmt: skip
-    _refused(lambda: services.record_rating(actor=ops, expert=expert, session_ref="S-1",
-                                            rater_kind="center", score=3), "rating_exists")  # fmt: skip
-    _refused(lambda: services.record_rating(actor=ops, expert=expert, session_ref="S-2",
-                                            rater_kind="center", score=6), "bad_score")  # fmt: skip
-    _refused(lambda: services.record_rating(actor=xw.owner, expert=expert, session_ref="S-2",
-                                            rater_kind="center", score=3), "forbidden")  # fmt: skip
-    assert list(expert.ratings.values_list("score", "misconduct")) == [(2, True)]
+# ratings: tests/experts/test_ratings.py
 
 
 # --- taxonomy -----------------------------------------------------------------------------------
@@ -388,20 +377,3 @@ def test_a_decision_on_ones_own_record_is_refused_and_recorded(xw):  # type: ign
     mine.refresh_from_db()
     assert mine.status == "pending"
     assert Event.objects.order_by("-seq").first().subject == f"expert:{mine.public_id}"  # type: ignore[union-attr]
-
-
-@pytest.mark.parametrize(
-    ("role", "kind", "code"),
-    [
-        ("center_operations", "tenderer", "rater_kind_not_yours"),
-        ("center_admin", "center", "forbidden"),
-    ],
-)
-def test_the_rater_kind_is_the_actors_own_side(xw, users, role, kind, code):  # type: ignore[no-untyped-def]
-    # given an expert in the pool
-    expert = xw.active(owned=False)
-    # when someone records a rating as a side that is not theirs
-    # then it is refused and no rating is stored
-    _refused(lambda: services.record_rating(actor=users[role], expert=expert, session_ref="S-1",
-                                            rater_kind=kind, score=1), code)  # fmt: skip
-    assert not expert.ratings.exists()

@@ -26,6 +26,7 @@ from ggzy.evaluation import selectors, services, services_report, services_revie
 from ggzy.evaluation.models import EvaluationSession
 from ggzy.evaluation.report import METHOD_LABELS
 from ggzy.evaluation.states import SessionStatus
+from ggzy.experts import draw_selectors
 from ggzy.experts.models import Expert
 from ggzy.tendering import selectors as tendering
 from ggzy.web.forms_evaluation import (
@@ -139,6 +140,11 @@ def form_committee(request: HttpRequest, public_id: str) -> HttpResponse:
     form = CommitteeForm(request.POST)
     if form.is_valid():
         try:
+            if form.cleaned_data["draw"]:
+                return _committee_from_draw(request, session, form)
+            if not form.cleaned_data["experts"].strip():
+                form.add_error("experts", _("请填写专家抽取编号或专家名单"))
+                return console(request, public_id, committee_form=form, status=400)
             experts = []
             for ident in CommitteeForm.lines(form.cleaned_data["experts"]):
                 expert = Expert.objects.filter(public_id=ident[:32]).first()
@@ -163,6 +169,25 @@ def form_committee(request: HttpRequest, public_id: str) -> HttpResponse:
         except DomainError as exc:
             show_refusal(form, exc)
     return console(request, public_id, committee_form=form, status=400)
+
+
+def _committee_from_draw(request: HttpRequest, session: Any, form: CommitteeForm) -> HttpResponse:
+    """The committee from a revealed draw: every expert who confirmed it is seated."""
+    draw = draw_selectors.get_draw_for(request.user, form.cleaned_data["draw"])
+    users = get_user_model().objects
+    reps = [u for name in CommitteeForm.lines(form.cleaned_data["tenderer_reps"])
+            if (u := users.filter(username=name, is_active=True).first()) is not None]  # fmt: skip
+    chair_id = form.cleaned_data["chair"]
+    chair: Any = None
+    if chair_id:
+        chair = Expert.objects.filter(public_id=chair_id[:32]).first() or next(
+            (u for u in reps if u.username == chair_id), None)  # fmt: skip
+        if chair is None:
+            raise NotFound(_("专家不存在：%(id)s") % {"id": chair_id[:32]}, code="expert_not_found")
+    services.form_committee_from_draw(actor=request.user, session=session, draw=draw,
+                                      chair=chair, tenderer_reps=reps)  # fmt: skip
+    messages.success(request, _("评标委员会已按专家抽取结果组建。"))
+    return _back(session)
 
 
 def _step(request: HttpRequest, public_id: str, action: Any, done: str) -> HttpResponse:

@@ -1,6 +1,7 @@
 """Expert-pool pages: the expert's own application, profile and history; the center's approval
-queue, pool list with filters, one expert's record with its status actions, and the Excel import
-with its row-level error report. Views parse, call one service or selector, and render."""
+queue, pool list with filters, one expert's record with its status actions, the Excel import
+with its row-level error report, and the rating of a signed session's experts (the center and
+the section's tenderer). Views parse, call one service or selector, and render."""
 
 from __future__ import annotations
 
@@ -12,14 +13,16 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ggzy.accounts.gate import allowed
-from ggzy.core.errors import DomainError, NotFound
-from ggzy.experts import excel, selectors, services
+from ggzy.core.errors import DomainError, NotFound, PermissionDenied
+from ggzy.evaluation.states import SessionStatus
+from ggzy.experts import excel, ratings, selectors, services
 from ggzy.experts.checks import ExpertData
 from ggzy.experts.models import Expert
-from ggzy.experts.states import APPLICANT_EDITABLE, ExpertStatus
+from ggzy.experts.states import APPLICANT_EDITABLE, ExpertStatus, RaterKind
 from ggzy.registry import selectors as registry
 from ggzy.web.forms_experts import (
     ConflictForm,
@@ -79,7 +82,7 @@ def _initial(expert: Expert | None) -> dict[str, Any] | None:
 
 def _record_context(expert: Expert) -> dict[str, Any]:
     return {"expert": expert, "specialties": selectors.specialty_rows(expert),
-            **selectors.history(expert)}  # fmt: skip
+            "policy_actor": ratings.POLICY_ACTOR, **selectors.history(expert)}  # fmt: skip
 
 
 @login_required
@@ -296,6 +299,7 @@ def record(request: HttpRequest, public_id: str, *, action_forms: Any = None,
     if isinstance(expert, HttpResponse):
         return expert
     context = _record_context(expert)
+    context["can_rate"] = allowed(request.user, "experts.rate")
     if allowed(request.user, "experts.manage"):
         context["action_forms"] = action_forms or _action_forms(expert)
     return render(request, "web/experts/record.html", context, status=status)
@@ -384,3 +388,78 @@ def template(request: HttpRequest) -> HttpResponse:
     if refused := _staff_only(request, "experts.manage"):
         return refused
     return _xlsx(excel.template(), "experts-template.xlsx")
+
+
+# --- rating a signed session's experts (the center; the section's tenderer) --------------------
+
+
+class RatingForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label=gettext_lazy("评分"), coerce=int,
+        choices=[(5, gettext_lazy("5 优秀")), (4, gettext_lazy("4 良好")),
+                 (3, gettext_lazy("3 合格")), (2, gettext_lazy("2 较差")),
+                 (1, gettext_lazy("1 差"))],
+    )  # fmt: skip
+    comment = forms.CharField(label=gettext_lazy("评价"), max_length=1000, required=False,
+                              widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    misconduct = forms.BooleanField(
+        label=gettext_lazy("有违规行为（将立即暂停其抽取资格）"), required=False
+    )
+
+
+@login_required
+def rating_sessions(request: HttpRequest) -> HttpResponse:
+    """Signed sessions the user rates (the center: all; a tenderer: its projects')."""
+    sessions = list(ratings.sessions_to_rate(request.user)[: ratings.MAX_SESSIONS])
+    return render(request, "web/experts/rating_sessions.html", {"sessions": sessions})
+
+
+@login_required
+def rate_session(request: HttpRequest, public_id: str, *, forms_: Any = None,
+                 status: int = 200) -> HttpResponse:  # fmt: skip
+    """A signed session's experts, the ratings the user's sides gave, a form for each one
+    still to give."""
+    try:
+        desk, kinds = ratings.get_desk_for(request.user, public_id)
+    except NotFound as exc:
+        return error_page(request, 404, exc.message)
+    except PermissionDenied as exc:
+        return error_page(request, 403, exc.message)
+    session = desk.session
+    signed = session.status == SessionStatus.SIGNED
+    given = ratings.ratings_given(session, kinds)
+    rows = []
+    for member in ratings.committee_experts(session):
+        for kind in sorted(kinds):
+            rating = given.get((member.expert_id, kind))
+            prefix = f"{member.expert.public_id}-{kind}"
+            form = None
+            if rating is None and signed:
+                form = (forms_ or {}).get(prefix) or RatingForm(prefix=prefix)
+            rows.append({"member": member, "kind": kind, "kind_label": RaterKind(kind).label,
+                         "rating": rating, "form": form})  # fmt: skip
+    context = {"session": session, "signed": signed, "rows": rows}
+    return render(request, "web/experts/rate.html", context, status=status)
+
+
+@login_required
+@require_POST
+def rate_expert(request: HttpRequest, public_id: str, expert_id: str, kind: str) -> HttpResponse:
+    if kind not in RaterKind.values:
+        return error_page(request, 404, _("页面不存在"))
+    prefix = f"{expert_id}-{kind}"
+    form = RatingForm(request.POST, prefix=prefix)
+    if form.is_valid():
+        try:
+            ratings.record_rating(actor=request.user, session_ref=public_id, expert_ref=expert_id,
+                                  rater_kind=kind, **form.cleaned_data)  # fmt: skip
+        except NotFound as exc:
+            return error_page(request, 404, exc.message)
+        except PermissionDenied as exc:
+            return error_page(request, 403, exc.message)
+        except DomainError as exc:
+            show_refusal(form, exc)
+        else:
+            messages.success(request, _("评价已提交。"))
+            return redirect("web:expert_rate_session", public_id=public_id)
+    return rate_session(request, public_id, forms_={prefix: form}, status=400)
