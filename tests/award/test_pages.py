@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.test import Client
 
-from ggzy.award.models import AwardNotice, Contract, Objection, Publicity
+from ggzy.award.models import AwardNotice, Contract, Objection, Obligation, Publicity
 from tests.award import world as w
 from tests.award.world import cn
 from tests.conftest import make_user
@@ -83,6 +83,27 @@ def test_the_result_through_the_pages(world) -> None:  # type: ignore[no-untyped
     assert "逾期签订" in page
     assert tenderer.post(f"{base}/manage/contract/publish/").status_code == 302
     assert "合同公告" in _client().get(f"{base}/").content.decode()
+    # filing, a progress payment and its payment, through the same page
+    assert tenderer.post(f"{base}/manage/contract/filing/",
+                         {"reference": "BA-2027-001"}).status_code == 302  # fmt: skip
+    assert Contract.objects.get().filing_reference == "BA-2027-001"
+    refused = tenderer.post(f"{base}/manage/obligations/", {
+        "kind": "progress_payment", "name": "超额", "amount": "9000000.01",
+        "due_on": "2027-03-31"})  # fmt: skip
+    assert refused.status_code == 400 and "工程款合计不得超过合同金额" in refused.content.decode()
+    assert tenderer.post(f"{base}/manage/obligations/", {
+        "kind": "progress_payment", "name": "第一期进度款", "amount": "4500000.00",
+        "due_on": "2027-03-31"}).status_code == 302  # fmt: skip
+    payment = Obligation.objects.get()
+    bidder.post(f"{base}/manage/obligations/{payment.pk}/settle/",
+                {"status": "paid", "on": "2027-01-19"})  # fmt: skip
+    assert Obligation.objects.get().status == "due"  # a bidder settles nothing
+    r = tenderer.post(f"{base}/manage/obligations/{payment.pk}/settle/",
+                      {"status": "paid", "on": "2027-01-19", "reference": "ZF-1"})  # fmt: skip
+    assert r.status_code == 302
+    payment.refresh_from_db()
+    assert (payment.status, payment.reference) == ("paid", "ZF-1")
+    assert "第一期进度款" in tenderer.get(f"{base}/manage/").content.decode()
     # a bidder may not open the confirmation page
     assert bidder.get(f"{base}/manage/").status_code == 404
 
