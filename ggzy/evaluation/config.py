@@ -8,11 +8,13 @@ steps of :data:`SCORE_STEP`. The lowest evaluated price method (R35) scores noth
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 from typing import Any
 
 from ggzy.evaluation.committee import Panel
 from ggzy.evaluation.scheme import (
+    BenchmarkRule,
     Category,
     Criterion,
     CriterionKind,
@@ -21,7 +23,12 @@ from ggzy.evaluation.scheme import (
 )
 
 SCORE_STEP = Decimal("0.5")
-METHODS = {"lowest_price": Method.LOWEST_EVALUATED_PRICE, "comprehensive": Method.COMPREHENSIVE_87}
+METHODS = {
+    "lowest_price": Method.LOWEST_EVALUATED_PRICE,
+    "comprehensive": Method.COMPREHENSIVE_87,
+    "benchmark": Method.BENCHMARK_PRICE,
+}
+K_STEP = Decimal("0.001")  # the benchmark coefficient K is drawn in steps of this
 KINDS = {"price": CriterionKind.PRICE, "technical": CriterionKind.TECHNICAL}
 
 
@@ -29,8 +36,11 @@ def section_config(section: Any) -> dict[str, Any]:
     """The scheme of ``section`` as JSON: method, category and the criteria with their scales."""
     method = METHODS[section.evaluation_method]
     criteria = []
+    benchmark = None
     for n, item in enumerate(section.criteria or [], start=1):
         kind = KINDS.get(item.get("kind", "other"), CriterionKind.COMMERCIAL)
+        if kind is CriterionKind.PRICE and item.get("benchmark"):
+            benchmark = dict(item["benchmark"])
         weight = str(Decimal(item["weight"]))
         criteria.append({
             "id": "price" if kind is CriterionKind.PRICE else f"c{n}",
@@ -41,17 +51,53 @@ def section_config(section: Any) -> dict[str, Any]:
             "min_points": "0",
             "step": "0.01" if kind is CriterionKind.PRICE else str(SCORE_STEP),
         })  # fmt: skip
-    return {
+    out = {
         "method": str(method),
         "category": section.project.subject_type,
         "criteria": criteria,
     }
+    if method is Method.BENCHMARK_PRICE:
+        out["benchmark"] = benchmark
+    return out
+
+
+def benchmark_rule(config: dict[str, Any]) -> BenchmarkRule | None:
+    rule = config.get("benchmark")
+    if not rule:
+        return None
+    percent = rule.get("trim_percent")
+    return BenchmarkRule(
+        points_off_per_percent_above=Decimal(rule["points_off_per_percent_above"]),
+        points_off_per_percent_below=Decimal(rule["points_off_per_percent_below"]),
+        trim_count=rule.get("trim_count"),
+        trim_percent=None if percent is None else Decimal(percent),
+        trim_min_bids=int(rule.get("trim_min_bids", 5)),
+        coefficient_range=(
+            Decimal(rule["coefficient_range"][0]),
+            Decimal(rule["coefficient_range"][1]),
+        ),
+    )
+
+
+def benchmark_coefficient(config: dict[str, Any], draw_seed: str) -> Decimal | None:
+    """The coefficient K of the benchmark method, drawn from the session's seed (whose SHA-256 is
+    in the ledger from the session's creation, so K cannot be chosen after the prices are known):
+    ``low + (H mod (n + 1)) × 0.001`` with ``n = (high − low) / 0.001`` and ``H`` the SHA-256 of
+    ``"ggzy-benchmark-k/1:" + seed`` as an integer; the fixed ``low`` when the range is one value."""
+    rule = benchmark_rule(config)
+    if rule is None:
+        return None
+    low, high = rule.coefficient_range
+    steps = int((high - low) / K_STEP)
+    digest = hashlib.sha256(f"ggzy-benchmark-k/1:{draw_seed}".encode()).digest()
+    return low + K_STEP * (int.from_bytes(digest, "big") % (steps + 1))
 
 
 def scheme(config: dict[str, Any]) -> ScoringScheme:
     return ScoringScheme(
         method=Method(config["method"]),
         category=Category(config["category"]),
+        benchmark=benchmark_rule(config),
         criteria=tuple(
             Criterion(
                 id=c["id"],

@@ -66,6 +66,7 @@ def section_scoring(session: EvaluationSession) -> SectionScoring:
         ),
         scores=scores,
         draw_seed=session.draw_seed,
+        benchmark_coefficient=config.benchmark_coefficient(session.scheme, session.draw_seed),
     )
 
 

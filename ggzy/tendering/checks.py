@@ -88,18 +88,26 @@ def criteria(raw: Any, method: str, subject_type: str, procurement: bool) -> lis
         return []
     if not isinstance(raw, list) or not raw or len(raw) > 30:
         raise bad("综合评估法须列出评分因素 (criteria required)", "bad_criteria")
+    benchmark = method == EvaluationMethod.BENCHMARK
+    if benchmark and subject_type != SubjectType.WORKS:
+        raise bad("评标基准价法只适用于工程 (benchmark method: works only)", "method_not_allowed")
     cleaned: list[dict[str, Any]] = []
     for item in raw:
-        if not isinstance(item, dict) or set(item) - {"name", "weight", "kind"}:
+        keys = {"name", "weight", "kind"} | ({"benchmark"} if benchmark else set())
+        if not isinstance(item, dict) or set(item) - keys:
             raise bad("评分因素格式应为 {name, weight, kind}", "bad_criteria")
         kind = item.get("kind", "other")
         if kind not in CRITERION_KINDS:
             raise bad("评分因素类型无效 (bad criterion kind)", "bad_criteria", kind=str(kind)[:20])
         weight = money(item.get("weight"), "weight")
-        cleaned.append(
-            {"name": text(item.get("name"), "name", max_length=60), "weight": str(weight),
-             "kind": kind}
-        )  # fmt: skip
+        entry = {"name": text(item.get("name"), "name", max_length=60), "weight": str(weight),
+                 "kind": kind}  # fmt: skip
+        if "benchmark" in item:
+            if kind != "price":
+                raise bad("评标基准价规则属于价格因素 (the rule belongs to the price)",
+                          "bad_benchmark_rule")  # fmt: skip
+            entry["benchmark"] = benchmark_rule(item["benchmark"])
+        cleaned.append(entry)
     total = sum(Decimal(c["weight"]) for c in cleaned)
     if total != 100:
         raise bad("评分因素权重之和须为100 (weights must sum to 100)", "bad_weights",
@@ -107,6 +115,9 @@ def criteria(raw: Any, method: str, subject_type: str, procurement: bool) -> lis
     prices = [c for c in cleaned if c["kind"] == "price"]
     if len(prices) != 1:
         raise bad("须有且仅有一个价格因素 (exactly one price criterion)", "bad_criteria")
+    if benchmark and "benchmark" not in prices[0]:
+        raise bad("评标基准价法须在价格因素中给出基准价规则 (benchmark rule required)",
+                  "benchmark_rule_missing")  # fmt: skip
     floor = MIN_PRICE_WEIGHT.get(SubjectType(subject_type)) if procurement else None
     if floor is not None and Decimal(prices[0]["weight"]) < floor:
         raise bad(
@@ -116,6 +127,78 @@ def criteria(raw: Any, method: str, subject_type: str, procurement: bool) -> lis
             rule="R33",
         )
     return cleaned
+
+
+def number(value: Any, field: str) -> Decimal:
+    """A rule's number: 0 ≤ x < 1000 with at most four decimals ("0.975", 2, 0.5)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise bad(f"{field} 须为数值 (a number)", "bad_benchmark_rule", item=field)
+    try:
+        parsed = Decimal(str(value).strip())
+    except ArithmeticError:
+        raise bad(f"{field} 须为数值 (not a number)", "bad_benchmark_rule", item=field) from None
+    if (
+        not parsed.is_finite()
+        or not 0 <= parsed < 1000
+        or parsed != parsed.quantize(Decimal("0.0001"))
+    ):
+        raise bad(f"{field} 超出范围 (0–1000, four decimals)", "bad_benchmark_rule", item=field)
+    return parsed
+
+
+BENCHMARK_KEYS = {
+    "points_off_per_percent_above", "points_off_per_percent_below", "trim_count", "trim_percent",
+    "trim_min_bids", "coefficient_range",
+}  # fmt: skip
+
+
+def benchmark_rule(raw: Any) -> dict[str, Any]:
+    """The benchmark price rule of a price criterion, checked by the scoring engine's own
+    ``BenchmarkRule`` and stored in plain JSON: points off per percent above and below the
+    benchmark, the highest and lowest prices removed (a count, or a percentage), the fewest valid
+    bids for removing any, and the range of the coefficient K (drawn at the evaluation)."""
+    from ggzy.evaluation.scheme import BenchmarkRule
+
+    if not isinstance(raw, dict) or set(raw) - BENCHMARK_KEYS:
+        raise bad("评标基准价规则格式无效 (bad benchmark rule)", "bad_benchmark_rule",
+                  allowed=sorted(BENCHMARK_KEYS))  # fmt: skip
+    k_range = raw.get("coefficient_range", ["1", "1"])
+    if not isinstance(k_range, list) or len(k_range) != 2:
+        raise bad("下浮系数范围应为 [下限, 上限] (coefficient range [low, high])",
+                  "bad_benchmark_rule")  # fmt: skip
+    count, percent, least = (
+        raw.get("trim_count"),
+        raw.get("trim_percent"),
+        raw.get("trim_min_bids", 5),
+    )
+    for value, name in ((count, "trim_count"), (least, "trim_min_bids")):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or not 0 <= value <= 100):  # fmt: skip
+            raise bad(f"{name} 应为0–100的整数", "bad_benchmark_rule", item=name)
+    if count is None and percent is None:
+        count = 1
+    try:
+        rule = BenchmarkRule(
+            points_off_per_percent_above=number(raw.get("points_off_per_percent_above"),
+                                                "points_off_per_percent_above"),
+            points_off_per_percent_below=number(raw.get("points_off_per_percent_below"),
+                                                "points_off_per_percent_below"),
+            trim_count=count,
+            trim_percent=None if percent is None else number(percent, "trim_percent"),
+            trim_min_bids=least,
+            coefficient_range=(number(k_range[0], "coefficient_range"),
+                               number(k_range[1], "coefficient_range")),
+        )  # fmt: skip
+    except ValidationFailed as exc:
+        raise bad(exc.message, "bad_benchmark_rule", **(exc.detail or {})) from exc
+    return {
+        "points_off_per_percent_above": str(rule.points_off_per_percent_above),
+        "points_off_per_percent_below": str(rule.points_off_per_percent_below),
+        "trim_count": rule.trim_count,
+        "trim_percent": None if rule.trim_percent is None else str(rule.trim_percent),
+        "trim_min_bids": rule.trim_min_bids,
+        "coefficient_range": [str(v) for v in rule.coefficient_range],
+    }
 
 
 def section_terms(

@@ -24,6 +24,9 @@ class SubjectType(models.TextChoices):
 class EvaluationMethod(models.TextChoices):
     LOWEST_PRICE = "lowest_price", _("经评审的最低投标价法")
     COMPREHENSIVE = "comprehensive", _("综合评估法")
+    # works only: the price scored against the benchmark price (评标基准价), whose rule is the
+    # price criterion's "benchmark" (ggzy.evaluation.scheme.BenchmarkRule)
+    BENCHMARK = "benchmark", _("综合评估法（评标基准价）")
 
 
 class DocumentKind(models.TextChoices):

@@ -238,3 +238,68 @@ def test_moment_reads_naive_as_china_time():
     assert parsed == START
     refused("bad_time", checks.moment, "tomorrow", "t")
     refused("bad_time", checks.moment, 5, "t")
+
+
+# --- the benchmark price method (评标基准价) ------------------------------------------------------
+
+RULE = {
+    "points_off_per_percent_above": "1",
+    "points_off_per_percent_below": "0.5",
+    "trim_count": 1,
+    "trim_min_bids": 5,
+    "coefficient_range": ["0.95", "0.975"],
+}
+
+
+def benchmark_criteria(rule: Any = RULE) -> list[dict[str, Any]]:
+    return [
+        {"name": "投标报价", "weight": "60", "kind": "price", "benchmark": rule},
+        {"name": "施工组织设计", "weight": "40", "kind": "technical"},
+    ]
+
+
+def test_the_benchmark_method_stores_its_rule_on_the_price_criterion(rules):
+    terms = works(rules, evaluation_method="benchmark", criteria=benchmark_criteria())
+    assert terms["criteria"][0]["benchmark"] == {
+        "points_off_per_percent_above": "1",
+        "points_off_per_percent_below": "0.5",
+        "trim_count": 1,
+        "trim_percent": None,
+        "trim_min_bids": 5,
+        "coefficient_range": ["0.95", "0.975"],
+    }
+    by_percent = {**RULE, "trim_count": None, "trim_percent": "10"}
+    stored = works(rules, evaluation_method="benchmark", criteria=benchmark_criteria(by_percent))
+    assert stored["criteria"][0]["benchmark"]["trim_percent"] == "10"
+
+
+@pytest.mark.parametrize(
+    ("rule", "code"),
+    [
+        ({**RULE, "coefficient_range": ["0.98", "0.95"]}, "bad_benchmark_rule"),  # low > high
+        ({**RULE, "coefficient_range": ["0", "0.95"]}, "bad_benchmark_rule"),  # K must be > 0
+        ({**RULE, "coefficient_range": "0.95"}, "bad_benchmark_rule"),
+        ({**RULE, "trim_count": 3}, "bad_benchmark_rule"),  # 2 × 3 ≥ 5: nothing would remain
+        ({**RULE, "trim_percent": "10"}, "bad_benchmark_rule"),  # both a count and a percentage
+        ({**RULE, "points_off_per_percent_above": "-1"}, "bad_benchmark_rule"),
+        ({**RULE, "points_off_per_percent_above": "0.00001"}, "bad_benchmark_rule"),
+        ({**RULE, "points_off_per_percent_below": True}, "bad_benchmark_rule"),
+        ({**RULE, "trim_min_bids": "5"}, "bad_benchmark_rule"),
+        ({**RULE, "extra": 1}, "bad_benchmark_rule"),
+        ("1%", "bad_benchmark_rule"),
+    ],
+)
+def test_a_bad_benchmark_rule_is_refused(rules, rule, code):
+    refused(code, works, rules, evaluation_method="benchmark", criteria=benchmark_criteria(rule))
+
+
+def test_the_benchmark_method_needs_its_rule_and_works(rules):
+    plain = [{k: v for k, v in c.items() if k != "benchmark"} for c in benchmark_criteria()]
+    refused("benchmark_rule_missing", works, rules, evaluation_method="benchmark", criteria=plain)
+    # the rule belongs to the price criterion, and to the benchmark method only
+    misplaced = [plain[0], {**plain[1], "benchmark": RULE}]
+    refused("bad_benchmark_rule", works, rules, evaluation_method="benchmark", criteria=misplaced)
+    refused("bad_criteria", works, rules, criteria=benchmark_criteria())
+    # government procurement scores the price by 87号令's formula (R32): not this method
+    refused("method_not_allowed", procurement, rules, "goods", evaluation_method="benchmark",
+            criteria=benchmark_criteria())  # fmt: skip
