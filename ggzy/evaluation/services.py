@@ -310,7 +310,12 @@ def _check_size(
     from ggzy.evaluation.committee import Panel
 
     violations = committee_violations(
-        Panel(session.panel), members=members, experts=experts, budget=section.estimated_price
+        Panel(session.panel),
+        members=members,
+        experts=experts,
+        budget=section.estimated_price,
+        technically_complex=section.technically_complex,
+        high_social_impact=section.high_social_impact,
     )
     if violations:
         first = violations[0]

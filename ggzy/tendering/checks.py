@@ -216,7 +216,7 @@ def section_terms(
     allowed = {
         "name", "estimated_price", "max_price", "deposit", "qualification_requirements",
         "evaluation_method", "criteria", "bid_validity_days", "duration_days", "documents_from",
-        "documents_until", "bid_deadline",
+        "documents_until", "bid_deadline", "technically_complex", "high_social_impact",
     }  # fmt: skip
     if unknown := sorted(set(raw) - allowed):
         raise bad("标段含未知字段 (unknown section fields)", "bad_section", unknown=unknown)
@@ -247,6 +247,12 @@ def section_terms(
     validity = raw.get("bid_validity_days", rules.get("bid_validity_days", 90))
     if isinstance(validity, bool) or not isinstance(validity, int) or not 1 <= validity <= 365:
         raise bad("投标有效期应为1–365日 (bid validity 1–365 days)", "bad_bid_validity")
+    flags = {}
+    for flag in ("technically_complex", "high_social_impact"):
+        value = raw.get(flag, False)
+        if not isinstance(value, bool):
+            raise bad(f"{flag} 须为 true 或 false", "bad_section", field=flag)
+        flags[flag] = value
     duration = raw.get("duration_days")
     if duration is not None and (
         isinstance(duration, bool) or not isinstance(duration, int) or not 1 <= duration <= 3650
@@ -267,6 +273,7 @@ def section_terms(
         "documents_from": moment(raw.get("documents_from"), "documents_from"),
         "documents_until": moment(raw.get("documents_until"), "documents_until"),
         "bid_deadline": moment(raw.get("bid_deadline"), "bid_deadline"),
+        **flags,
     }
 
 

@@ -99,6 +99,10 @@ class Section(models.Model):
         _("评标办法"), max_length=20, choices=EvaluationMethod.choices
     )
     criteria = models.JSONField(_("评分因素及权重"), default=list, blank=True)
+    # government procurement (R18, 87号令47): a committee of at least 7 when the purchaser
+    # declares the project technically complex or of high social impact
+    technically_complex = models.BooleanField(_("技术复杂"), default=False)
+    high_social_impact = models.BooleanField(_("社会影响较大"), default=False)
     bid_validity_days = models.PositiveSmallIntegerField(_("投标有效期（日）"))
     duration_days = models.PositiveIntegerField(_("工期/服务期（日）"), null=True, blank=True)
     documents_from = models.DateTimeField(_("招标文件发出时间"), null=True, blank=True)

@@ -99,6 +99,8 @@ class SectionOut(StrictSchema):
     qualification_requirements: str
     evaluation_method: str
     criteria: list[dict[str, Any]]
+    technically_complex: bool
+    high_social_impact: bool
     bid_validity_days: int
     duration_days: int | None
     documents_from: datetime | None

@@ -112,6 +112,12 @@ class ProjectForm(forms.Form):
     )
     bid_validity_days = forms.IntegerField(label=_("投标有效期（日）"), initial=90)
     duration_days = forms.IntegerField(label=_("工期/服务期（日）"), required=False)
+    technically_complex = forms.BooleanField(
+        label=_("技术复杂（政府采购：评标委员会不少于7人）"), required=False
+    )
+    high_social_impact = forms.BooleanField(
+        label=_("社会影响较大（政府采购：评标委员会不少于7人）"), required=False
+    )
     more_sections = JSONListField(
         label=_("其他标段（JSON，可选）"),
         required=False,
@@ -121,6 +127,7 @@ class ProjectForm(forms.Form):
     SECTION_FIELDS = (
         "estimated_price", "max_price", "deposit", "qualification_requirements",
         "evaluation_method", "criteria", "bid_validity_days", "duration_days",
+        "technically_complex", "high_social_impact",
     )  # fmt: skip
 
     def __init__(
@@ -163,7 +170,8 @@ class ProjectForm(forms.Form):
                 "deposit": str(s.deposit), "qualification_requirements":
                 s.qualification_requirements, "evaluation_method": s.evaluation_method,
                 "criteria": s.criteria, "bid_validity_days": s.bid_validity_days,
-                "duration_days": s.duration_days,
+                "duration_days": s.duration_days, "technically_complex": s.technically_complex,
+                "high_social_impact": s.high_social_impact,
             }
             for s in sections[1:]
         ]  # fmt: skip
@@ -188,6 +196,8 @@ class ProjectForm(forms.Form):
             "criteria": json.dumps(first.criteria, ensure_ascii=False) if first.criteria else "",
             "bid_validity_days": first.bid_validity_days,
             "duration_days": first.duration_days,
+            "technically_complex": first.technically_complex,
+            "high_social_impact": first.high_social_impact,
             "more_sections": json.dumps(more, ensure_ascii=False) if more else "",
         }
 

@@ -21,6 +21,7 @@ from ggzy.experts import services as expert_services
 from ggzy.ledger.models import Event
 from ggzy.registry.models import Qualification, Region
 from ggzy.registry.services import add_member, update_entity
+from ggzy.tendering.models import Section
 from ggzy.venues import services as venues
 from ggzy.venues import sessions as venue_sessions
 from tests.conftest import make_user
@@ -139,6 +140,25 @@ def test_purchaser_representatives_sit_on_government_panels_r18_r19(world, panel
                             chair=experts[0], tenderer_reps=[rep, other])  # fmt: skip
     kinds = sorted(session.members.values_list("kind", flat=True))
     assert kinds == ["expert"] * 5 + ["tenderer_rep"] * 2
+
+
+@pytest.mark.parametrize("flag", ["technically_complex", "high_social_impact"])
+def test_a_complex_or_high_impact_government_section_needs_seven_r18(world, flag):  # type: ignore[no-untyped-def]
+    # given a government session whose section was declared technically complex (or of high
+    # social impact) in its terms
+    w.open_section(world, PRICES)
+    Section.objects.filter(pk=world.section.pk).update(**{flag: True})
+    session = services.create_session(actor=world.staff, section=world.section)
+    EvaluationSession.objects.filter(pk=session.pk).update(panel="government_tender")
+    session.refresh_from_db()
+    experts = [m.expert for m in world.members]
+    # when five experts are seated / then R18 asks for seven, and nothing is seated
+    with pytest.raises(ValidationFailed) as exc:
+        services.form_committee(actor=world.staff, session=session, experts=experts,
+                                chair=experts[0])  # fmt: skip
+    assert (exc.value.code, exc.value.detail["rule"], exc.value.detail["min"]) == (
+        "committee_too_small", "R18", 7)  # fmt: skip
+    assert not session.members.exists()
 
 
 def test_committee_refuses_inactive_experts_and_employees_of_a_bidder(world):  # type: ignore[no-untyped-def]
