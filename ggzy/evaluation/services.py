@@ -367,9 +367,11 @@ def form_committee_from_draw(
     waits for its answer, or for a draw of another section; the committee rules are
     ``form_committee``'s."""
     from ggzy.experts import draw_answers
+    from ggzy.experts.draw_models import Draw
     from ggzy.experts.draw_states import DrawnStatus
 
     require(actor, "evaluation.run")
+    draw = Draw.objects.get(pk=draw.pk)  # as it is now: a copy read before the reveal is stale
     if draw.section_id != session.section_id or draw.tops_up_id is not None:
         raise ValidationFailed(
             "须使用本标段的专家抽取（原抽取，不是补抽）(a draw of this section, not a top-up)",

@@ -259,6 +259,36 @@ def _issue_revoked(ca: DemoCA, root: Path) -> None:
     write_keystore(root / "revoked", issued, ca.chain())
 
 
+def load_ca(root: Path, family: str) -> DemoCA:
+    """A demo CA as :func:`load_demo_pki` wrote it under ``root/ca`` (to issue further
+    certificates once the PKI exists)."""
+    ca_dir, code = root / "ca", ca_code(family)
+    cas = []
+    for level in ("root", "sub"):
+        ks = keys.load_keystore(
+            ca_dir / f"{code}-{level}-key.pem", cert=ca_dir / f"{code}-{level}.pem"
+        )
+        assert ks.certificate is not None
+        cas.append(IssuingCA(family, ks.key, ks.certificate))
+    return DemoCA(family, cas[0], cas[1])
+
+
+def issue_person_keystores(root: Path | str, users: list[User]) -> dict[str, tuple[str, Path]]:
+    """Person certificates for further demo users (the evaluation demo's experts) from the demo
+    CAs on disk, bound to their accounts like :func:`demo_people`'s; keystores under
+    ``root/<username>``. Returns username → family, path of key.pem."""
+    root = Path(root)
+    cas: dict[str, DemoCA] = {}
+    out: dict[str, tuple[str, Path]] = {}
+    for i, user in enumerate(users):
+        family = FAMILIES[i % len(FAMILIES)]
+        ca = cas.setdefault(family, load_ca(root, family))
+        issued = _person_cert(ca, user)
+        bind(user, issued, None)
+        out[user.username] = (family, write_keystore(root / user.username, issued, ca.chain()))
+    return out
+
+
 def existing_keystores(root: Path) -> dict[str, tuple[str, Path]]:
     """The keystores a previous run wrote (username → family, path of key.pem)."""
     out: dict[str, tuple[str, Path]] = {}

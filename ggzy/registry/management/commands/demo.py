@@ -40,6 +40,7 @@ class Command(BaseCommand):
         self._demo_tender()
         self._demo_experts()
         self._demo_venues()
+        self._demo_evaluation()
 
     def _demo_pki(self) -> None:
         from django.conf import settings
@@ -86,3 +87,17 @@ class Command(BaseCommand):
             f"venues {state}: {venues.sites} sites (Nanjing, Suzhou, Guiyang), {venues.venues}"
             f" venues, {len(venues.sessions)} remote evaluation session(s) at /venues/sessions/"
         )
+
+    def _demo_evaluation(self) -> None:
+        from django.conf import settings
+
+        from ggzy.evaluation.demo import load_demo_evaluation
+
+        result = load_demo_evaluation(settings.VAR_DIR)
+        state = "created" if result.created else "already present"
+        self.stdout.write(
+            f"demo result {state}: {result.project} drawn, evaluated, awarded and contracted"
+            f" (committee {', '.join(result.committee)}; keystores under demo-keys/<username>)"
+        )
+        for what, url in result.pages():
+            self.stdout.write(f"  {what:<44} {url}")
