@@ -247,11 +247,7 @@ def form_committee(
     if no_account:
         raise ValidationFailed("专家没有平台账号，无法评标 (expert has no account)",
                                code="expert_without_account", detail={"experts": no_account})  # fmt: skip
-    bidders = set(session.bids.values_list("entity_id", flat=True))
-    conflicted = [e.public_id for e in expert_list if e.employer_id in bidders]
-    if conflicted:
-        raise Conflict("专家的工作单位是本标段投标人，应当回避（R21）(employer is a bidder)",
-                       code="member_conflict", detail={"experts": conflicted, "rule": "R21"})  # fmt: skip
+    _check_avoidance(session, section, expert_list, day)
     staff = [e.public_id for e in expert_list if _is_staff(e.user)]
     staff += [u.username for u in reps if _is_staff(u)]
     if staff:
@@ -294,6 +290,31 @@ def form_committee(
             "tenderer_reps": len(reps), "chair": next(r.ref for r in rows if r.is_chair),
         })  # fmt: skip
     return session
+
+
+def _check_avoidance(
+    session: EvaluationSession, section: Section, experts: list[Expert], day: Any
+) -> None:
+    """Every avoidance rule a draw applies (R21/R22), with the draw's own facts and reasons
+    (``draw_pool.seating_conflicts``): employer a bidder, the tenderer, the agent or related to a
+    party; a party's legal representative; an open declared conflict; unavailable that day."""
+    from ggzy.experts.draw_pool import seating_conflicts
+
+    project = section.project
+    found = seating_conflicts(
+        section.pk, project.tenderer_id, project.agent_id, [e.pk for e in experts], day
+    )
+    bidders = set(session.bids.values_list("entity_id", flat=True))
+    for e in experts:  # the opening record's bidders, whatever the register says now
+        if e.employer_id in bidders and "employer_bidder" not in found.get(e.pk, []):
+            found.setdefault(e.pk, []).insert(0, "employer_bidder")
+    if found:
+        reasons = {e.public_id: found[e.pk] for e in experts if e.pk in found}
+        raise Conflict(
+            "专家与本标段当事人存在应当回避的情形（R21）(an expert must recuse)",
+            code="member_conflict",
+            detail={"experts": list(reasons), "rule": "R21", "reasons": reasons},
+        )
 
 
 def _is_staff(user: Any) -> bool:
@@ -362,13 +383,15 @@ def form_committee_from_draw(
     tenderer_reps: Sequence[User] = (),
 ) -> EvaluationSession:
     """Seat the experts who confirmed a revealed draw of the section (and of the draws that
-    topped it up): the draw is the source of the committee, not a list typed in by staff. Refused
-    while the draw is sealed (R17: revealed at the session start), while an invitation still
-    waits for its answer, or for a draw of another section; the committee rules are
-    ``form_committee``'s."""
+    topped it up): the draw is the source of the committee, not a list typed in by staff. A draw
+    whose session time has come and that is not revealed yet is revealed here (the session start
+    reveals it, with its ledger event, in its own transaction: the reveal is due whether or not
+    the seating then succeeds). Refused while the draw is sealed (R17: before the
+    session), while an invitation still waits for its answer, for a draw of another section, a
+    top-up, or any draw but the section's first that drew experts (``draw_not_first``); the
+    committee rules are ``form_committee``'s, avoidance re-checked on the seating day."""
     from ggzy.experts import draw_answers
     from ggzy.experts.draw_models import Draw
-    from ggzy.experts.draw_states import DrawnStatus
 
     require(actor, "evaluation.run")
     draw = Draw.objects.get(pk=draw.pk)  # as it is now: a copy read before the reveal is stale
@@ -378,7 +401,37 @@ def form_committee_from_draw(
             code="draw_not_for_session",
             detail={"draw": draw.public_id},
         )
-    chain = _draw_chain(draw)
+    first = (
+        Draw.objects.filter(section_id=draw.section_id, tops_up__isnull=True, drawn__isnull=False)
+        .order_by("requested_at", "pk")
+        .values_list("public_id", flat=True)
+        .first()
+    )
+    if first is not None and first != draw.public_id:
+        raise Conflict(
+            "本标段的专家来自其第一次抽取 (the committee comes from the section's first draw)",
+            code="draw_not_first",
+            detail={"draw": draw.public_id, "first": first},
+        )
+    now = clock.now()
+    for d in _draw_chain(draw):  # the session start reveals the draw (R17), as the desk does:
+        if d.revealed_at is None and now >= d.session_at:  # due whatever the seating's fate
+            draw_answers.reveal_at_session(actor=actor, draw=d)
+    draw = Draw.objects.get(pk=draw.pk)  # as revealed
+    return _seat_chain(actor, session, draw, _draw_chain(draw), chair, tenderer_reps)
+
+
+def _seat_chain(
+    actor: User,
+    session: EvaluationSession,
+    draw: Any,
+    chain: list[Any],
+    chair: Expert | User | None,
+    tenderer_reps: Sequence[User],
+) -> EvaluationSession:
+    from ggzy.experts import draw_answers
+    from ggzy.experts.draw_states import DrawnStatus
+
     waiting = sum(d.drawn.filter(status=DrawnStatus.NOTIFIED).count() for d in chain)
     if waiting:
         raise Conflict(

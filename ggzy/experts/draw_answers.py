@@ -144,11 +144,14 @@ def _replace(draw: Draw, row: DrawnExpert, now: datetime) -> DrawnExpert | None:
     return backup
 
 
-def _expire(draw: Draw, now: datetime) -> int:
-    """Invitations of ``draw`` not answered in time: no answer, replaced (under the draw's lock)."""
+def _expire(draw: Draw, now: datetime, *, at_reveal: bool = False) -> int:
+    """Invitations of ``draw`` not answered in time: no answer, replaced (under the draw's lock).
+    ``at_reveal``: every invitation still open at the reveal (its time is up at the session
+    start, even when it was due exactly then)."""
+    due = {"answer_due__lte": now} if at_reveal else {"answer_due__lt": now}
     overdue = list(
         DrawnExpert.objects.select_related("quota")
-        .filter(draw=draw, status=DrawnStatus.NOTIFIED, answer_due__lt=now)
+        .filter(draw=draw, status=DrawnStatus.NOTIFIED, **due)
         .order_by("answer_due", "pk")
     )
     for row in overdue:
@@ -190,8 +193,16 @@ def expire_overdue(*, draw: Draw | None = None) -> int:
 
 def reveal_draw(*, actor: Any, draw: Draw) -> Draw:
     """At the session start: publish the secret (anyone may then recompute the seed) and unseal
-    who was drawn for the staff running the session (R17: not before)."""
+    who was drawn for the staff running the session (R17: not before). Every invitation still
+    open counts as no answer, and its seat goes to the next backup (who gets
+    ``GGZY_DRAW_ANSWER_MINUTES`` from then)."""
     require(actor, "experts.draw")
+    return reveal_at_session(actor=actor, draw=draw)
+
+
+def reveal_at_session(*, actor: Any, draw: Draw) -> Draw:
+    """The reveal itself, for a caller that checked its own right (the desk's ``reveal_draw``;
+    the evaluation seating the committee once the session time has come)."""
     now = clock.now()
     with transaction.atomic():
         draw = Draw.objects.select_for_update().select_related("section__project").get(pk=draw.pk)
@@ -205,7 +216,7 @@ def reveal_draw(*, actor: Any, draw: Draw) -> Draw:
                 code="session_not_started",
                 detail={"session_at": draw.session_at.isoformat()},
             )
-        _expire(draw, now)
+        _expire(draw, now, at_reveal=True)
         secret = secret_of(draw).hex()
         rows = list(draw.drawn.select_related("draw"))
         for row in rows:

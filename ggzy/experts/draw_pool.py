@@ -530,3 +530,23 @@ def pool_counts(spec: StratumSpec, day: date) -> dict[str, int]:
         [*params, *sparams, *p1, *p2],
     )[0]
     return {"specialty": int(row[0]), "status": int(row[1]), "region": int(row[2])}
+
+
+def seating_conflicts(
+    section_id: int, tenderer: int, agent: int | None, experts: list[int], day: date
+) -> dict[int, list[str]]:
+    """Expert id -> why a draw would have skipped them for this section on ``day`` (only those
+    with a reason): the draw's own facts and ``draw_select.reasons``, so a committee typed in or
+    seated later can never disagree with a draw. The window rules of a draw (served the same
+    tenderer, drawn for the section before) are the draw's, not the seat's."""
+    if not experts:
+        return {}
+    parties, reps = parties_of(section_id, tenderer, agent)
+    ctx = PoolContext(day=day, parties=parties, reps=reps, served={}, previous=set())
+    facts = ctx.facts(sorted(set(experts)))
+    out: dict[int, list[str]] = {}
+    for pk in experts:
+        why = draw_select.reasons(facts.get(pk, {}), parties, already=False)
+        if why:
+            out[pk] = why
+    return out

@@ -83,7 +83,10 @@ def inputs_record(
 
 
 def answer_due(draw: Draw, now: datetime) -> datetime:
-    return min(now + timedelta(minutes=settings.GGZY_DRAW_ANSWER_MINUTES), draw.session_at)
+    """An invitation's answer time: ``GGZY_DRAW_ANSWER_MINUTES``, never past the session start
+    — but a backup called at or after the start (the session waits for it) gets the full time."""
+    full = now + timedelta(minutes=settings.GGZY_DRAW_ANSWER_MINUTES)
+    return full if now >= draw.session_at else min(full, draw.session_at)
 
 
 def write_drawn(

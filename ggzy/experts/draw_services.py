@@ -6,7 +6,8 @@ that event, derives the seed from the secret, the head's root and the draw id, a
 (``draw_select``) — writing the sealed inputs, one sealed row per expert drawn, one notification
 per main and ``experts.draw_drawn`` (counts and pseudonyms only). A draw that cannot be filled
 draws no one: ``experts.draw_unfillable`` names, per quota, what was needed, how many were
-eligible and the binding constraint, the secret is revealed at once, and the caller gets
+eligible and the binding constraint, the secret is published at once (who was examined only
+after the session start), and the caller gets
 ``draw_unfillable``.
 
 An expert confirms or declines their own invitation; a decline or an answer not given in time
@@ -21,18 +22,19 @@ from __future__ import annotations
 import hashlib
 import secrets
 import zlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from ggzy.accounts.gate import require
 from ggzy.core import clock
 from ggzy.core.errors import Conflict
 from ggzy.experts import draw_pool, draw_seal
-from ggzy.experts.draw_models import Draw, DrawQuota
+from ggzy.experts.draw_models import Draw, DrawnExpert, DrawQuota
 from ggzy.experts.draw_record import (
     SYSTEM,
     event,
@@ -55,10 +57,13 @@ from ggzy.experts.draw_validation import (
 from ggzy.ledger.append import event_for_entry, plain
 from ggzy.ledger.chain import canonical_json
 from ggzy.ledger.models import Event, TreeHead
-from ggzy.ledger.services import chain_pending, ledger_mode, sign_tree_head
+from ggzy.ledger.services import chain_pending, ledger_mode, record_refusal, sign_tree_head
 from ggzy.tendering.models import Section
 
 __all__ = ["DrawUnfillable", "QuotaTerms", "perform_draw", "request_draw"]
+
+
+MAX_LEAD_DAYS = 366  # how far ahead a session may be drawn for
 
 
 class DrawUnfillable(Conflict):
@@ -84,6 +89,12 @@ def request_draw(
         raise refuse("评标时间须带时区 (timezone required)", "bad_session_at", "session_at")
     if session_at <= clock.now():
         raise refuse("评标时间已过 (the session time has passed)", "session_in_past", "session_at")
+    if session_at > clock.now() + timedelta(days=MAX_LEAD_DAYS):
+        raise refuse(
+            f"评标时间须在{MAX_LEAD_DAYS}日内 (the session is too far ahead)",
+            "bad_session_at",
+            "session_at",
+        )
     chosen = quota_terms(quotas)
     include = regions(include_regions or [], "include_regions")
     exclude = regions(exclude_regions or [], "exclude_regions")
@@ -104,41 +115,97 @@ def request_draw(
     check_section(section)
     now = clock.now()
     secret = secrets.token_bytes(32)
-    with transaction.atomic():
-        draw = Draw.objects.create(
-            public_id=secrets.token_hex(16),
-            section=section,
-            tops_up=tops_up,
-            session_at=session_at,
-            evaluation_date=timezone.localtime(session_at, clock.CHINA).date(),
-            include_regions=include,
-            exclude_regions=exclude,
-            other_regions_only=bool(other_regions_only),
-            home_region_id=home,
-            avoid_days=days,
-            requested_by=actor,
-            requested_at=now,
-        )
-        rows = DrawQuota.objects.bulk_create(
-            [
-                DrawQuota(
-                    draw=draw,
-                    position=n,
-                    specialty=s,
-                    code=s.code,
-                    count=q.count,
-                    backups=q.backups,
-                    min_other=q.min_other_regions,
-                )
-                for n, (q, s) in enumerate(chosen)
-            ]
-        )
-        draw.commitment = hashlib.sha256(secret).hexdigest()
-        draw.sealed_secret = draw_seal.seal("secret", draw.public_id, secret.hex())
-        ref = event(actor, draw, "experts.draw_committed", committed_payload(draw, rows))
-        draw.status, draw.committed_at = DrawStatus.COMMITTED, now
-        draw.save(update_fields=["commitment", "sealed_secret", "status", "committed_at"])
+    try:
+        with transaction.atomic():
+            Section.objects.select_for_update().filter(pk=section.pk).first()  # one at a time
+            _check_chain(section, tops_up)
+            draw, rows, ref = _commit(actor, section, tops_up, session_at, secret, now,
+                                      chosen, include, exclude, other_regions_only, home, days)  # fmt: skip
+    except Conflict as exc:
+        if exc.code in ("draw_exists", "nothing_to_top_up"):
+            record_refusal(actor=actor, event_type="experts.draw_refused",
+                           subject=f"section:{section.public_id}", reason=exc.code,
+                           **exc.detail)  # fmt: skip
+        raise
     return perform_draw(draw, actor=actor, seq=_chained(ref), quotas=rows)
+
+
+def _check_chain(section: Section, tops_up: Draw | None) -> None:
+    """One original draw per section (under the section's lock): a further original draw only
+    after one that drew no one; a top-up only for a draw that is unfillable."""
+    if tops_up is None:
+        drew_someone = DrawnExpert.objects.filter(draw=OuterRef("pk"))
+        open_draw = (
+            Draw.objects.filter(section=section, tops_up__isnull=True)
+            .filter(~Q(status=DrawStatus.UNFILLABLE) | Exists(drew_someone))
+            .order_by("requested_at", "pk")
+            .first()
+        )
+        if open_draw is not None:
+            raise Conflict(
+                "该标段已有专家抽取，人数不足时请补抽 (the section has a draw: top it up)",
+                code="draw_exists",
+                detail={"draw": open_draw.public_id, "status": open_draw.status},
+            )
+        return
+    current = Draw.objects.get(pk=tops_up.pk)
+    if current.status != DrawStatus.UNFILLABLE:
+        raise Conflict(
+            "该抽取无需补抽 (the draw is not short of experts)",
+            code="nothing_to_top_up",
+            detail={"draw": current.public_id, "status": current.status},
+        )
+
+
+def _commit(
+    actor: Any,
+    section: Section,
+    tops_up: Draw | None,
+    session_at: datetime,
+    secret: bytes,
+    now: datetime,
+    chosen: list[Any],
+    include: list[str],
+    exclude: list[str],
+    other_regions_only: bool,
+    home: str,
+    days: int,
+) -> tuple[Draw, list[DrawQuota], int]:
+    """The draw row, its quotas and the commitment event (inside the caller's transaction)."""
+    draw = Draw.objects.create(
+        public_id=secrets.token_hex(16),
+        section=section,
+        tops_up=tops_up,
+        session_at=session_at,
+        evaluation_date=timezone.localtime(session_at, clock.CHINA).date(),
+        include_regions=include,
+        exclude_regions=exclude,
+        other_regions_only=bool(other_regions_only),
+        home_region_id=home,
+        avoid_days=days,
+        requested_by=actor,
+        requested_at=now,
+    )
+    rows = DrawQuota.objects.bulk_create(
+        [
+            DrawQuota(
+                draw=draw,
+                position=n,
+                specialty=s,
+                code=s.code,
+                count=q.count,
+                backups=q.backups,
+                min_other=q.min_other_regions,
+            )
+            for n, (q, s) in enumerate(chosen)
+        ]
+    )
+    draw.commitment = hashlib.sha256(secret).hexdigest()
+    draw.sealed_secret = draw_seal.seal("secret", draw.public_id, secret.hex())
+    ref = event(actor, draw, "experts.draw_committed", committed_payload(draw, rows))
+    draw.status, draw.committed_at = DrawStatus.COMMITTED, now
+    draw.save(update_fields=["commitment", "sealed_secret", "status", "committed_at"])
+    return draw, rows, ref
 
 
 def committed_payload(draw: Draw, quotas: list[DrawQuota] | None = None) -> dict[str, Any]:
@@ -314,7 +381,9 @@ def perform_draw(
             return draw
         detail = unfillable_detail(outcome, draw.evaluation_date)
         draw.status, draw.unfillable = DrawStatus.UNFILLABLE, detail
-        draw.revealed_secret, draw.revealed_at = secret.hex(), now  # nothing to keep sealed
+        # the secret is public at once (so the draw can be verified); whom it examined is not
+        # shown before the session (``revealed_at`` is the reveal's, R17)
+        draw.revealed_secret = secret.hex()
         draw.save()
         event(actor, draw, "experts.draw_unfillable", common | detail | {"secret": secret.hex()})
     raise DrawUnfillable(

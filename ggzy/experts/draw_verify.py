@@ -20,6 +20,7 @@ import json
 import zlib
 from typing import Any
 
+from ggzy.core import clock
 from ggzy.experts import draw_seal
 from ggzy.experts.draw_models import Draw, DrawnExpert
 from ggzy.experts.draw_select import (
@@ -32,7 +33,7 @@ from ggzy.experts.draw_select import (
     run_draw,
     stratum_key,
 )
-from ggzy.experts.draw_states import DrawnRole, DrawnStatus, DrawStatus
+from ggzy.experts.draw_states import SEATED, DrawnRole, DrawnStatus, DrawStatus
 from ggzy.ledger import offline, signing
 from ggzy.ledger.chain import canonical_json, hasher
 from ggzy.ledger.models import Event, TreeHead
@@ -107,6 +108,105 @@ def _ledger_checks(draw: Draw, checks: _Checks, events: dict[str, Event]) -> dic
     return terms
 
 
+def _covered(seq: int) -> tuple[bool, str]:
+    """Is event ``seq`` in the first signed tree head that includes it (signature and inclusion
+    proof)? Not yet covered by any signed head: nothing to check yet (the next head covers it)."""
+    head = TreeHead.objects.filter(size__gte=seq).order_by("size").first()
+    if head is None:
+        return True, "not yet in a signed tree head"
+    try:
+        offline.check_tree_head_signature(tree_head_json(head), signing.public_key_pem())
+        offline.check_inclusion(inclusion_proof(seq, head.size), signing.public_key_pem())
+    except Exception:  # a proof that does not hold, or cannot be built
+        return False, f"not proven in the signed tree head of {head.size} events"
+    return True, f"in the signed tree head of {head.size} events"
+
+
+def _published_checks(draw: Draw, checks: _Checks, events: dict[str, Event]) -> None:
+    """The ``draw_drawn`` (or ``draw_unfillable``) event: its payload digest, its inclusion in a
+    signed tree head, and that what it publishes is what the draw's record and rows say."""
+    published = events.get("experts.draw_drawn") or events.get("experts.draw_unfillable")
+    if published is None:
+        checks.add("drawn_event", False, "no draw_drawn or draw_unfillable event")
+        return
+    payload = _payload(published)
+    intact = hasher(_alg())(published.payload.encode()).hex() == published.payload_digest
+    covered, where = _covered(published.seq)
+    checks.add(
+        "drawn_event",
+        intact and covered,
+        f"event #{published.seq} ({published.event_type}) matches its digest, {where}"
+        if intact
+        else f"event #{published.seq} does not match its chained payload digest",
+    )
+    rows = sorted(
+        (r.quota.position, r.position, r.quota.code, r.role, r.pseudonym)
+        for r in DrawnExpert.objects.filter(draw=draw).select_related("quota")
+    )
+    listed = [(r[2], r[1], r[3], r[4]) for r in rows]
+    said = [
+        (d.get("quota"), d.get("position"), d.get("role"), d.get("pseudonym"))
+        for d in payload.get("drawn", [])
+    ]
+    checks.add(
+        "drawn_event_matches",
+        payload.get("inputs_sha256") == draw.inputs_sha256
+        and payload.get("tree_size") == draw.tree_size
+        and payload.get("tree_root") == draw.tree_root
+        and payload.get("commit_seq") == draw.commit_seq
+        and said == listed,
+        "the published digest, tree head and drawn pseudonyms are the draw's",
+    )
+
+
+def _answers_check(draw: Draw, checks: _Checks) -> None:
+    """Each row's status follows from the answer events (confirmed, declined, no answer, and a
+    replacement calling a backup), and no quota seats more than its count."""
+    answers: dict[str, set[str]] = {}
+    called, out = set(), set()
+    for kind, payload in Event.objects.filter(
+        subject=f"expert-draw:{draw.public_id}",
+        event_type__in=[
+            "experts.draw_confirmed",
+            "experts.draw_declined",
+            "experts.draw_no_answer",
+            "experts.draw_replaced",
+        ],
+    ).values_list("event_type", "payload"):
+        data = json.loads(payload)
+        if kind == "experts.draw_replaced":
+            called.add(data.get("in"))
+            out.add(data.get("out"))
+        else:
+            answers.setdefault(data.get("pseudonym"), set()).add(kind.rsplit("_", 1)[-1])
+    problems = []
+    for row in DrawnExpert.objects.filter(draw=draw).select_related("quota"):
+        said = answers.get(row.pseudonym, set())
+        if row.role == DrawnRole.BACKUP and row.pseudonym not in called:
+            expected = DrawnStatus.STANDBY
+        elif row.pseudonym in out:
+            expected = DrawnStatus.REPLACED
+        elif "confirmed" in said:
+            expected = DrawnStatus.CONFIRMED
+        elif "declined" in said:
+            expected = DrawnStatus.DECLINED
+        elif "answer" in said:
+            expected = DrawnStatus.NO_ANSWER
+        else:
+            expected = DrawnStatus.NOTIFIED
+        if row.status != expected or len(said) > 1:
+            problems.append(f"{row.quota.code} {row.role} {row.position}: {row.status}")
+    for quota in draw.quotas.all():
+        seated = quota.drawn.filter(status__in=SEATED).count()
+        if seated > quota.count:
+            problems.append(f"{quota.code}: {seated} seated of {quota.count}")
+    checks.add(
+        "answers",
+        not problems,
+        "; ".join(problems) or "every seat's status follows from the answer events",
+    )
+
+
 def _alg() -> str:
     from ggzy.ledger.services import ledger_alg
 
@@ -124,15 +224,15 @@ def _secret(draw: Draw, events: dict[str, Event]) -> tuple[bytes | None, str]:
     return None, "missing"
 
 
-def _drawn_rows(draw: Draw) -> dict[str, list[tuple[int, str, DrawnExpert]]]:
-    out: dict[str, list[tuple[int, str, DrawnExpert]]] = {}
+def _drawn_rows(draw: Draw) -> dict[str, list[tuple[int, str, bool, DrawnExpert]]]:
+    out: dict[str, list[tuple[int, str, bool, DrawnExpert]]] = {}
     for row in (
         DrawnExpert.objects.filter(draw=draw)
         .select_related("quota", "draw")
         .order_by("quota__position", "position")
     ):
         expert = draw_seal.unseal("identity", draw.public_id, row.sealed_identity)["expert"]
-        out.setdefault(row.quota.code, []).append((int(expert), row.role, row))
+        out.setdefault(row.quota.code, []).append((int(expert), row.role, row.other_region, row))
     return out
 
 
@@ -210,8 +310,10 @@ def verify_draw(draw: Draw, *, identities: bool = False) -> dict[str, Any]:
         f"the sealed inputs hash to the published {digest[:16]}…",
     )
     checks.add("terms", _terms_match(record, terms), "the inputs follow the committed terms")
+    _published_checks(draw, checks, events)
     _replay(draw, record, seed, checks, report, identities=identities)
     _replacement_check(draw, checks, events)
+    _answers_check(draw, checks)
     report["ok"] = checks.ok
     report["checks"] = checks.items
     return report
@@ -287,21 +389,23 @@ def _replay(
     else:
         mismatches = []
         for q in outcome:
-            expected = [(e, role) for e, role, _ in q.picks()]
-            got = [(e, role) for e, role, _ in recorded.get(q.spec.code, [])]
+            expected = [(e, role, bool(other)) for e, role, other in q.picks()]
+            got = [(e, role, other) for e, role, other, _ in recorded.get(q.spec.code, [])]
             if expected != got:
                 mismatches.append(q.spec.code)
         checks.add(
             "selection",
             filled and not mismatches,
-            "the same experts, in the same order, as recorded"
+            "the same experts, in the same order and regions, as recorded"
             if not mismatches
             else f"quota(s) {', '.join(mismatches)} differ",
         )
-    show = identities and draw.revealed_at is not None
+    # who was examined only once revealed at the session (an unfillable draw's secret is public
+    # at once, so that it can be verified, but not whom it examined: R17)
+    show = identities and draw.revealed_at is not None and clock.now() >= draw.session_at
     names = _names(outcome) if show else {}
     for q in outcome:
-        rows = {row.position: row for _, _, row in recorded.get(q.spec.code, [])}
+        rows = {row.position: row for _, _, _, row in recorded.get(q.spec.code, [])}
         entry: dict[str, Any] = {
             "quota": q.spec.code,
             "strata": [_stratum_summary(s, names) for s in q.strata],

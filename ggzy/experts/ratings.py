@@ -92,13 +92,22 @@ def policy() -> RatingPolicy:
 
 
 def rater_kinds(actor: Any, session: EvaluationSession) -> set[str]:
-    """The sides ``actor`` may rate the experts of ``session`` as."""
+    """The sides ``actor`` may rate the experts of ``session`` as: never the tenderer's for
+    anyone on the session's committee (its representative does not rate its fellow experts)."""
     kinds: set[str] = set()
     if allowed(actor, "experts.rate"):
         kinds.add(str(RaterKind.CENTER))
-    if allowed(actor, "experts.rate_tenderer", RatingDesk(session)):
+    if allowed(actor, "experts.rate_tenderer", RatingDesk(session)) and not on_committee(
+        actor, session
+    ):
         kinds.add(str(RaterKind.TENDERER))
     return kinds
+
+
+def on_committee(actor: Any, session: EvaluationSession) -> bool:
+    return bool(getattr(actor, "is_authenticated", False)) and (
+        CommitteeMember.objects.filter(session=session, user_id=actor.pk).exists()
+    )
 
 
 # --- reads -------------------------------------------------------------------------------------
@@ -130,7 +139,8 @@ def get_desk_for(actor: Any, session_ref: str) -> tuple[RatingDesk, set[str]]:
         raise _session_not_found()
     kinds = rater_kinds(actor, session)
     if not kinds:
-        raise _not_a_rater() if allowed(actor, "evaluation.view", session) else _session_not_found()
+        seen = on_committee(actor, session) or allowed(actor, "evaluation.view", session)
+        raise _not_a_rater() if seen else _session_not_found()
     return RatingDesk(session), kinds
 
 
@@ -192,7 +202,7 @@ def _check_rater(actor: Any, session: EvaluationSession, expert_ref: str, rater_
     if kinds:
         exc = PermissionDenied("不能以该评价方身份评价 (not your side)",
                                code="rater_kind_not_yours", detail={"field": "rater_kind"})  # fmt: skip
-    elif allowed(actor, "evaluation.view", session):
+    elif on_committee(actor, session) or allowed(actor, "evaluation.view", session):
         exc = _not_a_rater()
     else:
         exc = _session_not_found()

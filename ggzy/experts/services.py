@@ -491,9 +491,12 @@ def apply_policy_suspension(
     """A suspension the rating policy decided (ggzy.experts.rating_rules), on an expert the
     caller locked, inside the caller's transaction: an active expert moves to suspended through
     the transition table; a suspension already recorded (running or lapsed) gets the later end
-    ``until``. The ledger event carries ``cause`` (the policy's thresholds and the ratings that
+    ``until`` — one that already ends later, or is indefinite, is left as it is. The ledger event carries ``cause`` (the policy's thresholds and the ratings that
     caused it); ``actor`` is the system's."""
     if expert.status == ExpertStatus.SUSPENDED:
+        if expert.suspended_until is None or expert.suspended_until >= until:
+            # already as long or longer (or indefinite): never shortened, never ended here
+            return expert.status_history.order_by("-pk")[0]
         extra = cause | {"previous_until": expert.suspended_until}
         _set_status(expert, actor, ExpertStatus.SUSPENDED, reason, "experts.suspension_extended",
                     until=until, extra=extra)  # fmt: skip

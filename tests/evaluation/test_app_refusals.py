@@ -191,6 +191,56 @@ def test_committee_refuses_inactive_experts_and_employees_of_a_bidder(world):  #
     assert not session.members.exists()
 
 
+def _declare(expert, entity):  # type: ignore[no-untyped-def]
+    from ggzy.experts.models import DeclaredConflict
+
+    return DeclaredConflict.objects.create(expert=expert, entity=entity, reason="亲属",
+                                           declared_at=clock.now())  # fmt: skip
+
+
+def test_a_typed_committee_is_refused_on_every_avoidance_rule_of_a_draw(world):  # type: ignore[no-untyped-def]
+    from ggzy.experts.models import Expert, Unavailability
+
+    w.open_section(world, PRICES)
+    session = services.create_session(actor=world.staff, section=world.section)
+    experts = [m.expert for m in world.members]
+    project = world.section.project
+    # the tenderer's employee; a declared conflict with a bidder; unavailable that day
+    Expert.objects.filter(pk=experts[0].pk).update(employer_id=project.tenderer_id)
+    _declare(experts[1], world.bidding.bidders[0].entity)
+    Unavailability.objects.create(expert=experts[2], start=clock.today(), end=clock.today(),
+                                  reason="出差", recorded_at=clock.now())  # fmt: skip
+    experts = [Expert.objects.get(pk=e.pk) for e in experts]
+    before = _events()
+    with pytest.raises(Conflict) as exc:
+        services.form_committee(actor=world.staff, session=session, experts=experts,
+                                chair=experts[3])  # fmt: skip
+    assert _code(exc) == "member_conflict" and exc.value.detail == {
+        "experts": [experts[0].public_id, experts[1].public_id, experts[2].public_id],
+        "rule": "R21",
+        "reasons": {experts[0].public_id: ["employer_tenderer"],
+                    experts[1].public_id: ["declared_conflict"],
+                    experts[2].public_id: ["unavailable"]},
+    }  # fmt: skip
+    assert not session.members.exists() and _events() == before
+
+
+def test_a_typed_committee_refuses_a_partys_legal_representative(world):  # type: ignore[no-untyped-def]
+    from ggzy.registry.models import Entity
+
+    w.open_section(world, PRICES)
+    session = services.create_session(actor=world.staff, section=world.section)
+    experts = [m.expert for m in world.members]
+    bidder = world.bidding.bidders[0].entity
+    Entity.objects.filter(pk=bidder.pk).update(legal_representative_id=experts[0].resident_id)
+    with pytest.raises(Conflict) as exc:
+        services.form_committee(actor=world.staff, session=session, experts=experts,
+                                chair=experts[1])  # fmt: skip
+    assert _code(exc) == "member_conflict"
+    assert exc.value.detail["reasons"] == {experts[0].public_id: ["legal_representative"]}
+    assert not session.members.exists()
+
+
 def test_committee_refuses_a_center_or_supervision_account(world):  # type: ignore[no-untyped-def]
     # given an expert whose account also holds a center role (it would see the bidders)
     w.open_section(world, PRICES)
@@ -562,3 +612,70 @@ def test_the_sheet_shows_the_start_of_a_long_chinese_document(tmp_path):  # type
     binary = tmp_path / "drawing.bin"
     binary.write_bytes(b"\xff\xfe" + b"\x00" * 10)
     assert selectors._text(binary) is None
+
+
+# --- the committee from a draw ---------------------------------------------------------------------
+
+
+def _drawn_and_confirmed(world, monkeypatch=None, draws: int = 1):  # type: ignore[no-untyped-def]
+    from ggzy.experts import draw_answers, draw_services
+    from ggzy.experts.draw_models import DrawnExpert
+    from ggzy.experts.draw_services import QuotaTerms
+    from tests.award import world as aw
+    from tests.experts.draw_world import owner_invitation
+
+    w.make_experts(world, 5)  # ten A01.01 experts with accounts
+    w.open_section(world, PRICES)
+    at = aw.cn(2026, 12, 14, 12)
+    if monkeypatch is not None:  # a draw made before one original draw per section was the rule
+        monkeypatch.setattr(draw_services, "_check_chain", lambda section, tops_up: None)
+    out = [draw_services.request_draw(actor=world.staff, section=world.section, session_at=at,
+                                      quotas=[QuotaTerms("A01.01", 5)]) for _ in range(draws)]  # fmt: skip
+    for d in out:
+        for m in world.members:
+            try:
+                row = owner_invitation(d, m.user)
+            except DrawnExpert.DoesNotExist:
+                continue
+            draw_answers.answer_invitation(actor=m.user, invitation=row, accept=True)
+    return out, at
+
+
+def test_the_committee_is_seated_only_from_the_sections_first_draw(world, monkeypatch):  # type: ignore[no-untyped-def]
+    (first, second), at = _drawn_and_confirmed(world, monkeypatch, draws=2)
+    session = services.create_session(actor=world.staff, section=world.section)
+    world.clock.set(at)
+    before = _events()
+    with pytest.raises(Conflict) as exc:
+        services.form_committee_from_draw(actor=world.staff, session=session, draw=second)
+    assert _code(exc) == "draw_not_first" and exc.value.detail["first"] == first.public_id
+    assert not session.members.exists() and _events() == before
+
+
+def test_seating_from_a_draw_reveals_it_and_rechecks_avoidance(world):  # type: ignore[no-untyped-def]
+    from ggzy.experts.draw_models import Draw
+
+    (draw,), at = _drawn_and_confirmed(world)
+    session = services.create_session(actor=world.staff, section=world.section)
+    world.clock.set(at)
+    seated = [r.expert_id for r in Draw.objects.get(pk=draw.pk).drawn.all()]
+    assert seated == [None] * 5  # sealed until the reveal
+    # a conflict declared after the draw: the seating refuses it (the reveal, due, stays)
+    from ggzy.experts.draw_record import identity
+
+    row = draw.drawn.order_by("seat").first()
+    expert = next(m.expert for m in world.members if m.expert.pk == identity(row)["expert"])
+    conflict = _declare(expert, world.bidding.bidders[0].entity)
+    with pytest.raises(Conflict) as exc:
+        services.form_committee_from_draw(actor=world.staff, session=session, draw=draw)
+    assert _code(exc) == "member_conflict"
+    assert exc.value.detail["reasons"] == {expert.public_id: ["declared_conflict"]}
+    assert not session.members.exists()
+    draw.refresh_from_db()
+    assert draw.revealed_at == at
+    assert Event.objects.filter(subject=f"expert-draw:{draw.public_id}",
+                                event_type="experts.draw_revealed").count() == 1  # fmt: skip
+    # withdrawn: seated from the draw, with no second reveal
+    type(conflict).objects.filter(pk=conflict.pk).update(withdrawn_at=clock.now())
+    services.form_committee_from_draw(actor=world.staff, session=session, draw=draw)
+    assert session.members.count() == 5

@@ -17,7 +17,7 @@ from ggzy.experts import draw_record
 from ggzy.experts.draw_models import Draw, DrawnExpert
 from tests.api.support import api_client, assert_error
 from tests.conftest import make_user
-from tests.experts.draw_world import DrawWorld, make_world
+from tests.experts.draw_world import DrawWorld, another_section, make_world
 
 EXPERTS = "/api/v1/experts"
 
@@ -134,6 +134,8 @@ def test_bad_requests_are_refused_by_code(dw, users) -> None:  # type: ignore[no
         (_body(dw, section="0" * 32), 404, "section_not_found"),
         (_body(dw, tops_up="0" * 32), 404, "draw_not_found"),
         (_body(dw, include_regions=["999999"]), 422, "unknown_region"),
+        # the end of the calendar (no China time for it): refused, not a 500
+        (_body(dw, session_at="9999-12-31T23:00:00+00:00"), 422, "bad_session_at"),
     ]
     for body, status, code in cases:
         assert_error(http.call("POST", f"{EXPERTS}/draws", body, token=ops), status, code)
@@ -260,7 +262,7 @@ def test_the_pages_request_a_draw_and_keep_it_sealed(dw, users) -> None:  # type
     # an unfillable one: the draw page names the binding constraint
     r = ops.post(
         "/staff/draws/new/",
-        {"section": dw.section.public_id, "session_at": session, "quotas": "B01 2"},
+        {"section": another_section(dw).public_id, "session_at": session, "quotas": "B01 2"},
     )
     assert r.status_code == 302
     html = ops.get(r["Location"]).content.decode()
@@ -345,13 +347,16 @@ def test_the_cli_draws_shows_and_verifies(dw, users, capsys) -> None:  # type: i
     DrawnExpert.objects.bulk_update([a, b], ["sealed_identity"])
     with pytest.raises(CommandError, match="draw_not_verified"):
         call_command("experts", "verify-draw", draw.public_id)
+    with pytest.raises(CommandError, match="draw_exists"):  # the section has its draw
+        call_command("experts", "draw", "request", "--section", dw.section.code, "--session",
+                     dw.session_at.isoformat(), "--quota", "A01:1", "--as", "u_center_operations")  # fmt: skip
     with pytest.raises(CommandError, match="draw_unfillable"):
         call_command(
             "experts",
             "draw",
             "request",
             "--section",
-            dw.section.code,
+            another_section(dw).public_id,
             "--session",
             dw.session_at.isoformat(),
             "--quota",
@@ -373,3 +378,28 @@ def test_the_cli_draws_shows_and_verifies(dw, users, capsys) -> None:  # type: i
             "--as",
             "u_center_operations",
         )
+
+
+def test_a_second_draw_and_a_needless_top_up_are_refused_through_the_api(dw, users) -> None:  # type: ignore[no-untyped-def]
+    http, ops = api_client(), _token(users["center_operations"])
+    first = http.call("POST", f"{EXPERTS}/draws", _body(dw), token=ops)
+    assert first.status_code == 201, first.content
+    for extra, code in (
+        ({}, "draw_exists"),
+        ({"tops_up": first.json()["id"]}, "nothing_to_top_up"),
+    ):
+        assert_error(
+            http.call("POST", f"{EXPERTS}/draws", _body(dw, **extra), token=ops), 409, code
+        )
+    assert Draw.objects.count() == 1
+
+
+def test_an_unfillable_draw_does_not_name_them_on_the_auditors_page(dw, users) -> None:  # type: ignore[no-untyped-def]
+    from ggzy.experts.draw_services import DrawUnfillable
+
+    with pytest.raises(DrawUnfillable) as caught:
+        dw.draw([("A01", 9, 0)])
+    auditor = _client(make_user("draw_auditor", "auditor"))
+    page = auditor.get(f"/audit/draws/{caught.value.detail['draw']}/verify/")
+    assert page.status_code == 200
+    assert _leaks(dw, page.content.decode()) == []

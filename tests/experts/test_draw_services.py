@@ -241,8 +241,12 @@ def test_an_expert_who_served_the_tenderer_within_the_window_is_avoided(dw) -> N
 
 
 def test_a_top_up_draw_avoids_who_was_drawn_for_the_section(dw) -> None:  # type: ignore[no-untyped-def]
-    experts = pool_of(dw, 5)
+    experts = _owned_pool(dw, 5)
     first = dw.draw([("A01", 2, 0)])
+    declined = drawn_ids(first, role="main")[0]
+    draw_answers.answer_invitation(actor=Expert.objects.get(pk=declined).user,
+                                   invitation=_row_of(first, declined), accept=False,
+                                   reason="出差")  # fmt: skip
     second = dw.draw([("A01", 3, 0)], tops_up=first)
     assert set(drawn_ids(first)).isdisjoint(drawn_ids(second))
     assert set(drawn_ids(first)) | set(drawn_ids(second)) == {e.pk for e in experts}
@@ -549,3 +553,200 @@ def test_the_related_entity_is_found_through_the_registry(dw, users) -> None:  #
     assert parties.related == {twin.pk: [dw.tenderer.pk]}
     assert reps[dw.tenderer.legal_representative_id] == [dw.tenderer.pk]
     assert Entity.objects.filter(pk__in=parties.avoided).count() == len(dw.bidders) + 3
+
+
+# --- one original draw per section; top-ups only when short --------------------------------------
+
+
+def _unchanged_but_refusal(before: tuple[int, int, int], section_id: str, code: str) -> None:
+    """Nothing written by a refused request but its recorded refusal."""
+    seq = before[2]
+    assert (Draw.objects.count(), DrawnExpert.objects.count()) == before[:2]
+    new = list(Event.objects.filter(seq__gt=seq).order_by("seq"))
+    assert [(e.event_type, e.subject) for e in new] == [
+        ("experts.draw_refused", f"section:{section_id}")
+    ]
+    assert json.loads(new[0].payload)["reason"] == code
+
+
+def _counts() -> tuple[int, int, int]:
+    last = Event.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    return Draw.objects.count(), DrawnExpert.objects.count(), last
+
+
+def test_a_second_original_draw_for_a_section_with_one_is_refused_and_recorded(dw) -> None:  # type: ignore[no-untyped-def]
+    # given a section whose draw drew experts
+    experts = _owned_pool(dw, 6)
+    first = dw.draw([("A01", 2, 1)])
+    # when a fresh draw (no top-up) is requested beside it, then it is refused, recorded
+    before = _counts()
+    with pytest.raises(Conflict) as caught:
+        dw.draw([("A01", 2, 1)])
+    assert caught.value.code == "draw_exists" and caught.value.detail["draw"] == first.public_id
+    _unchanged_but_refusal(before, dw.section.public_id, "draw_exists")
+    # still refused once its backups ran out: that draw is topped up instead
+    by_id = {e.pk: e for e in experts}
+    for pk in [drawn_ids(first, role="main")[0], drawn_ids(first, role="backup")[0]]:
+        draw_answers.answer_invitation(actor=by_id[pk].user, invitation=_row_of(first, pk),
+                                       accept=False, reason="出差")  # fmt: skip
+    first.refresh_from_db()
+    assert first.status == DrawStatus.UNFILLABLE
+    before = _counts()
+    with pytest.raises(Conflict) as caught:
+        dw.draw([("A01", 2, 1)])
+    assert caught.value.code == "draw_exists"
+    _unchanged_but_refusal(before, dw.section.public_id, "draw_exists")
+    assert dw.draw([("A01", 1, 0)], tops_up=first).status == DrawStatus.DRAWN
+
+
+def test_an_original_draw_that_drew_no_one_may_be_followed_by_a_new_one(dw) -> None:  # type: ignore[no-untyped-def]
+    pool_of(dw, 2)
+    with pytest.raises(DrawUnfillable):
+        dw.draw([("A01", 3, 0)])
+    assert dw.draw([("A01", 2, 0)]).status == DrawStatus.DRAWN
+
+
+def test_a_top_up_is_refused_for_a_draw_whose_quotas_are_still_filled(dw) -> None:  # type: ignore[no-untyped-def]
+    _owned_pool(dw, 6)
+    first = dw.draw([("A01", 2, 1)])
+    before = _counts()
+    with pytest.raises(Conflict) as caught:
+        dw.draw([("A01", 2, 0)], tops_up=first)
+    assert caught.value.code == "nothing_to_top_up"
+    _unchanged_but_refusal(before, dw.section.public_id, "nothing_to_top_up")
+
+
+def test_a_session_more_than_a_year_ahead_is_refused(dw) -> None:  # type: ignore[no-untyped-def]
+    pool_of(dw, 3)
+    before = _counts()
+    with pytest.raises(ValidationFailed) as caught:
+        dw.draw([("A01", 1, 0)], session_at=clock.now() + timedelta(days=367))
+    assert caught.value.code == "bad_session_at" and _counts() == before
+
+
+# --- an unfillable draw: its secret public at once, whom it examined only after the session -----
+
+
+def test_an_unfillable_draw_names_no_examined_expert_before_the_session(dw) -> None:  # type: ignore[no-untyped-def]
+    pool = pool_of(dw, 2)
+    with pytest.raises(DrawUnfillable) as caught:
+        dw.draw([("A01", 3, 0)])
+    draw = Draw.objects.get(public_id=caught.value.detail["draw"])
+    assert clock.now() < draw.session_at and draw.revealed_at is None and draw.revealed_secret
+    report = draw_verify.verify_draw(draw, identities=True)
+    assert report["ok"] and report["secret"] == "revealed"
+    text = json.dumps(report, default=str)
+    assert [e.public_id for e in pool if e.public_id in text] == []
+    # at the session the desk reveals it; then the auditor sees whom it examined
+    with clock.frozen(draw.session_at):
+        draw = draw_answers.reveal_draw(actor=dw.ops, draw=draw)
+        text = json.dumps(draw_verify.verify_draw(draw, identities=True), default=str)
+    assert sorted(e.public_id for e in pool if e.public_id in text) == sorted(
+        e.public_id for e in pool
+    )
+
+
+# --- the verification checks the drawn event, the answers and every row -------------------------
+
+
+def _rewrite_event(event: Event, payload: dict[str, object]) -> None:
+    from ggzy.ledger.chain import canonical_json
+    from tests.ledger.helpers import raw
+
+    raw("UPDATE ledger_event SET payload = %s WHERE seq = %s",
+        (canonical_json(payload).decode(), event.seq))  # fmt: skip
+
+
+def _drawn_event(draw: Draw) -> Event:
+    return next(e for e in events(draw) if e.event_type == "experts.draw_drawn")
+
+
+def _failed(report: dict[str, object]) -> list[str]:
+    return [c["check"] for c in report["checks"] if not c["ok"]]  # type: ignore[attr-defined]
+
+
+def test_verify_fails_when_the_drawn_event_and_the_draw_are_rewritten_together(dw) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+    import zlib
+
+    from ggzy.ledger.chain import canonical_json
+
+    _owned_pool(dw, 6)
+    draw = dw.draw([("A01", 2, 1)])
+    assert draw_verify.verify_draw(draw)["ok"]
+    # new sealed inputs, their digest in the draw row and in the drawn event (past the trigger)
+    _, record = draw_verify.unseal_inputs(draw)
+    record["nonce"] = "00" * 16
+    body = canonical_json(record)
+    draw.sealed_inputs = draw_seal.seal_bytes("inputs", draw.public_id, zlib.compress(body))
+    draw.inputs_sha256 = hashlib.sha256(body).hexdigest()
+    draw.save(update_fields=["sealed_inputs", "inputs_sha256"])
+    drawn = _drawn_event(draw)
+    _rewrite_event(drawn, json.loads(drawn.payload) | {"inputs_sha256": draw.inputs_sha256})
+    report = draw_verify.verify_draw(draw)
+    assert not report["ok"] and _failed(report) == ["drawn_event"]
+
+
+def test_verify_fails_when_the_drawn_events_roles_are_rewritten(dw) -> None:  # type: ignore[no-untyped-def]
+    _owned_pool(dw, 6)
+    draw = dw.draw([("A01", 2, 1)])
+    drawn = _drawn_event(draw)
+    payload = json.loads(drawn.payload)
+    payload["drawn"][0]["role"], payload["drawn"][2]["role"] = "backup", "main"
+    _rewrite_event(drawn, payload)
+    report = draw_verify.verify_draw(draw)
+    assert not report["ok"] and set(_failed(report)) == {"drawn_event", "drawn_event_matches"}
+
+
+def test_verify_fails_when_a_standby_backup_is_seated_without_a_replacement(dw) -> None:  # type: ignore[no-untyped-def]
+    _owned_pool(dw, 6)
+    draw = dw.draw([("A01", 2, 1)])
+    backup = draw.drawn.get(role="backup")
+    DrawnExpert.objects.filter(pk=backup.pk).update(status="confirmed", seat=0)
+    report = draw_verify.verify_draw(draw)
+    assert not report["ok"] and "answers" in _failed(report)
+
+
+def test_verify_fails_when_a_rows_other_region_flag_is_altered(dw) -> None:  # type: ignore[no-untyped-def]
+    _owned_pool(dw, 6)
+    draw = dw.draw([("A01", 2, 1)])
+    row = draw.drawn.get(role="backup")
+    DrawnExpert.objects.filter(pk=row.pk).update(other_region=not row.other_region)
+    report = draw_verify.verify_draw(draw)
+    assert not report["ok"] and _failed(report) == ["selection"]
+
+
+def test_verify_follows_answers_and_replacements(dw) -> None:  # type: ignore[no-untyped-def]
+    experts = _owned_pool(dw, 6)
+    by_id = {e.pk: e for e in experts}
+    draw = dw.draw([("A01", 2, 1)])
+    a, b = drawn_ids(draw, role="main")
+    draw_answers.answer_invitation(actor=by_id[a].user, invitation=_row_of(draw, a), accept=True)
+    draw_answers.answer_invitation(actor=by_id[b].user, invitation=_row_of(draw, b),
+                                   accept=False, reason="出差")  # fmt: skip
+    assert draw_verify.verify_draw(draw)["ok"]
+
+
+# --- the reveal closes every open invitation ----------------------------------------------------
+
+
+def test_invitations_still_open_at_the_reveal_count_as_no_answer_and_call_the_backup(dw) -> None:  # type: ignore[no-untyped-def]
+    # given a draw made ten minutes before the session: its invitation is due at the start
+    _owned_pool(dw, 6)
+    draw = dw.draw([("A01", 1, 1)], session_at=clock.now() + timedelta(minutes=10))
+    main = draw.drawn.get(role="main")
+    assert main.answer_due == draw.session_at
+    # when the desk reveals at exactly the session start
+    with clock.frozen(draw.session_at):
+        draw_answers.reveal_draw(actor=dw.ops, draw=draw)
+    # then the unanswered main counts as no answer and the backup is called, with the full time
+    main.refresh_from_db()
+    backup = draw.drawn.get(role="backup")
+    assert (main.status, main.outcome) == ("replaced", "no_answer")
+    assert backup.status == "notified" and backup.answer_due == draw.session_at + timedelta(
+        minutes=30
+    )
+    assert [e.event_type for e in events(draw)][-3:] == [
+        "experts.draw_no_answer", "experts.draw_replaced", "experts.draw_revealed",
+    ]  # fmt: skip
+    assert draw_verify.verify_draw(draw)["ok"]

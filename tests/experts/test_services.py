@@ -377,3 +377,16 @@ def test_a_decision_on_ones_own_record_is_refused_and_recorded(xw):  # type: ign
     mine.refresh_from_db()
     assert mine.status == "pending"
     assert Event.objects.order_by("-seq").first().subject == f"expert:{mine.public_id}"  # type: ignore[union-attr]
+
+
+def test_a_policy_suspension_never_shortens_or_ends_an_indefinite_one(xw):  # type: ignore[no-untyped-def]
+    expert = xw.active()
+    services.suspend_expert(actor=xw.staff, expert=expert, reason="违规，暂停至另行通知")
+    expert.refresh_from_db()
+    assert expert.status == "suspended" and expert.suspended_until is None
+    seq = Event.objects.count()
+    services.apply_policy_suspension(actor="system:rating-policy", expert=expert, reason="自动暂停",
+                                     until=clock.today() + timedelta(days=10),
+                                     cause={"policy": "rating"})  # fmt: skip
+    expert.refresh_from_db()
+    assert expert.suspended_until is None and Event.objects.count() == seq
