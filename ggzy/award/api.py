@@ -56,18 +56,23 @@ def _money(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def candidate_out(c: Candidate) -> dict[str, Any]:
+def candidate_out(c: Candidate, *, scores: bool) -> dict[str, Any]:
+    """A candidate; its total and evaluated price only when ``scores`` (R61 under government
+    procurement: not to the public)."""
     return {"rank": c.rank, "label": c.label, "bidder": _party(c.entity), "price": str(c.price),
-            "evaluated_price": _money(c.evaluated_price), "total": _money(c.total)}  # fmt: skip
+            "evaluated_price": _money(c.evaluated_price) if scores else None,
+            "total": _money(c.total) if scores else None}  # fmt: skip
 
 
-def publicity_out(p: Publicity) -> dict[str, Any]:
+def publicity_out(actor: Any, p: Publicity) -> dict[str, Any]:
+    scores = selectors.scores_public(actor, p)
     return {
         "public_id": p.public_id, "section": p.section.public_id, "regime": p.regime,
-        "stage": selectors.stage_of(p.section).value, "report_sha256": p.report_sha256,
-        "report_signed_at": p.report_signed_at, "starts_at": p.starts_at, "ends_at": p.ends_at,
+        "stage": selectors.visible_stage(actor, p.section).value,
+        "report_sha256": p.report_sha256, "report_signed_at": p.report_signed_at,
+        "starts_at": p.starts_at, "ends_at": p.ends_at, "late": p.late,
         "published_at": p.published_at,
-        "candidates": [candidate_out(c) for c in selectors.candidates(p)],
+        "candidates": [candidate_out(c, scores=scores) for c in selectors.candidates(p)],
     }  # fmt: skip
 
 
@@ -136,11 +141,11 @@ def _contract(request: HttpRequest, section: Section) -> Contract:
 def summary(request: HttpRequest, section_id: str) -> Any:
     """What of the section's result is public (or, for the tenderer side and staff, all)."""
     actor, section = _actor(request), _section(request, section_id)
-    stage = selectors.stage_of(section).value
+    stage = selectors.visible_stage(actor, section).value
     out: dict[str, Any] = {"section": section.public_id, "stage": stage, "publicity": None,
                            "award": None, "contract": None}  # fmt: skip
     with contextlib.suppress(NotFound):  # each part only once the one before it exists
-        out["publicity"] = publicity_out(selectors.visible_publicity(actor, section))
+        out["publicity"] = publicity_out(actor, selectors.visible_publicity(actor, section))
         out["award"] = award_out(selectors.public_award(section))
         out["contract"] = contract_out(selectors.visible_contract(actor, section))
     return out
@@ -153,14 +158,15 @@ def publish_candidates(request: HttpRequest, section_id: str, payload: AwardPubl
         actor=_actor(request), section=_section(request, section_id), ends_at=payload.ends_at,
         starts_at=payload.starts_at,
     )  # fmt: skip
-    return Status(201, publicity_out(publicity))
+    return Status(201, publicity_out(_actor(request), publicity))
 
 
 @router.get("/sections/{section_id}/candidates", response={200: AwardPublicityOut, **ERRORS},
             auth=PUBLIC)  # fmt: skip
 def get_candidates(request: HttpRequest, section_id: str) -> Any:
     section = _section(request, section_id)
-    return publicity_out(selectors.visible_publicity(_actor(request), section))
+    actor = _actor(request)
+    return publicity_out(actor, selectors.visible_publicity(actor, section))
 
 
 @router.post("/sections/{section_id}/objections", response={201: AwardObjectionOut, **ERRORS})

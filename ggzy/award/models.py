@@ -23,7 +23,8 @@ User = settings.AUTH_USER_MODEL
 class Publicity(models.Model):
     """The publicity of a section's winning candidates (中标候选人公示, R24/R25): up to three,
     ranked, exactly as the signed report ranks them; public from ``starts_at``, open to
-    objections until ``ends_at``."""
+    objections until ``ends_at``. A publicity started after the legal period (R25 / R31) is
+    recorded as it happened, flagged ``late``."""
 
     public_id = models.CharField(max_length=32, unique=True)
     section = models.OneToOneField(
@@ -37,6 +38,7 @@ class Publicity(models.Model):
     report_signed_at = models.DateTimeField(_("评标报告签署时间"))
     starts_at = models.DateTimeField(_("公示开始时间"))
     ends_at = models.DateTimeField(_("公示结束时间"))
+    late = models.BooleanField(_("逾期公示"), default=False)
     published_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     published_at = models.DateTimeField(_("发布时间"))
 

@@ -79,6 +79,7 @@ class AwardPublicityOut(Schema):
     report_signed_at: datetime
     starts_at: datetime
     ends_at: datetime
+    late: bool
     published_at: datetime
     candidates: list[AwardCandidateOut]
 

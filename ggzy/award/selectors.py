@@ -1,7 +1,9 @@
 """Result reads, with the access check built in.
 
-What is public: the candidates' publicity from its start, the award notice with its signature,
-and a contract once it is published. The tenderer's and its agent's members and the center and
+What is public: the candidates' publicity from its start (before that, not even its stage),
+the award notice with its signature, and a contract once it is published. Under government
+procurement the public list of candidates carries no scores (R61, 87号令69: a losing supplier
+is told only its own score and rank). The tenderer's and its agent's members and the center and
 supervision (``award.view``) see everything of a section's result, including the objections and
 the obligations. A bidder sees its own objections and — R61 — its own score and rank, never
 another bidder's.
@@ -19,7 +21,7 @@ from ggzy.accounts.gate import allowed, holds_role_permission, is_authenticated
 from ggzy.award import notice, tracker
 from ggzy.award.models import AwardNotice, Candidate, Contract, Objection, Obligation, Publicity
 from ggzy.award.rules import AwardScope
-from ggzy.award.states import ObjectionStatus, Stage, stage
+from ggzy.award.states import ObjectionStatus, Regime, Stage, stage
 from ggzy.bidding.models import Deposit
 from ggzy.bidding.states import DepositStatus
 from ggzy.core import clock
@@ -183,13 +185,19 @@ def obligations_for(actor: Any, section: Section) -> dict[str, Any]:
     return {"contract": contract, "deposits": deposits, "obligations": rows}
 
 
+def _report_signed(section: Section) -> bool:
+    return EvaluationSession.objects.filter(section=section, status=SessionStatus.SIGNED).exists()
+
+
 def stage_of(section: Section) -> Stage:
+    """The section's stage as it is (the tenderer side and staff see this one)."""
     publicity = publicity_of(section)
     award = award_of(section)
     open_count = (
         publicity.objections.filter(status=ObjectionStatus.OPEN).count() if publicity else 0
     )
     return stage(
+        report_signed=publicity is not None or _report_signed(section),
         published=publicity is not None,
         starts_at=publicity.starts_at if publicity else None,
         ends_at=publicity.ends_at if publicity else None,
@@ -198,6 +206,24 @@ def stage_of(section: Section) -> Stage:
         contracted=award is not None and contract_of(section) is not None,
         now=clock.now(),
     )
+
+
+def visible_stage(actor: Any, section: Section) -> Stage:
+    """The stage as ``actor`` may see it: a publicity not yet started is nobody's business but
+    the tenderer side's and staff's, so to everyone else the section still awaits it."""
+    current = stage_of(section)
+    if current == Stage.SCHEDULED and not can_view_all(actor, section):
+        return Stage.AWAITING
+    return current
+
+
+def scores_public(actor: Any, publicity: Publicity) -> bool:
+    """Whether ``actor`` sees every candidate's total and evaluated price: always under works
+    tendering (the publicity shows them); under government procurement only the tenderer side
+    and staff — a bidder reads its own through :func:`my_results` (R61)."""
+    if publicity.regime != Regime.PROCUREMENT.value:
+        return True
+    return can_view_all(actor, publicity.section)
 
 
 def my_results(actor: Any, section: Section) -> list[dict[str, Any]]:
@@ -238,7 +264,8 @@ def my_results(actor: Any, section: Section) -> list[dict[str, Any]]:
 def _own_projects(actor: Any) -> Q:
     entities = _member_entities(actor)
     return Q(section__project__tenderer_id__in=entities) | Q(
-        section__project__agent_id__in=entities
+        section__project__agent_id__in=entities,
+        section__project__agency_confirmed_at__isnull=False,
     )
 
 
@@ -296,7 +323,8 @@ def overview(actor: Any) -> list[dict[str, Any]]:
         contract = tracker.contract_of(award)
         rows.append({
             "publicity": p, "section": p.section, "award": award, "contract": contract,
-            "stage": stage(published=True, starts_at=p.starts_at, ends_at=p.ends_at,
+            "stage": stage(report_signed=True, published=True, starts_at=p.starts_at,
+                           ends_at=p.ends_at,
                            open_objections=sum(o.status == ObjectionStatus.OPEN
                                                for o in p.objections.all()),
                            awarded=award is not None, contracted=contract is not None, now=now),
@@ -320,7 +348,8 @@ def public_overview() -> list[dict[str, Any]]:
         rows.append({
             "publicity": p, "section": p.section, "award": award,
             "contract": contract if contract and contract.published_at else None,
-            "stage": stage(published=True, starts_at=p.starts_at, ends_at=p.ends_at,
+            "stage": stage(report_signed=True, published=True, starts_at=p.starts_at,
+                           ends_at=p.ends_at,
                            open_objections=sum(o.status == ObjectionStatus.OPEN
                                                for o in p.objections.all()),
                            awarded=award is not None, contracted=contract is not None, now=now),

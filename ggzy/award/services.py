@@ -17,8 +17,8 @@ from typing import Any
 from django.db import transaction
 
 from ggzy.accounts.gate import require
+from ggzy.award import inputs, periods
 from ggzy.award import notice as notices
-from ggzy.award import periods
 from ggzy.award.models import AwardNotice, Candidate, Objection, Publicity
 from ggzy.award.periods import AwardRules, rules_of
 from ggzy.award.rules import AwardScope
@@ -94,15 +94,20 @@ def _signed_session(section: Section) -> EvaluationSession:
 
 def _check_window(
     signed_at: datetime, starts: datetime, ends: datetime, now: datetime, rules: AwardRules
-) -> None:
+) -> bool:
     """R25 (works) / R31 (procurement): the publicity starts within the period after the report
-    is signed and lasts at least the minimum."""
+    is signed and lasts at least the minimum. Returns whether the start is late.
+
+    A start after the last day is refused while it can still be avoided — scheduled later
+    than the limit — but once the last day has passed the publicity may still start at once,
+    flagged late: refusing it would leave the section without any possible award."""
     if starts < now - timedelta(minutes=1):
         raise ValidationFailed("公示开始时间不得早于当前时间 (the publicity cannot start in the "
                                "past)", code="publicity_start_past",
                                detail={"field": "starts_at", "now": _iso(now)})  # fmt: skip
     last_day = periods.last_start_day(signed_at, rules)
-    if periods.local_date(starts) > last_day:
+    late = periods.local_date(starts) > last_day
+    if late and starts > now + timedelta(minutes=1):
         raise Conflict(
             f"中标候选人公示应在收到评标报告之日起{rules.publicity_start.label()}内开始"
             f"（{rules.publicity_start.rule}）(the publicity starts too late)",
@@ -122,6 +127,7 @@ def _check_window(
     if ends > starts + timedelta(days=MAX_PUBLICITY_DAYS):
         raise ValidationFailed(f"公示期不超过{MAX_PUBLICITY_DAYS}日 (the publicity is too long)",
                                code="publicity_too_long", detail={"field": "ends_at"})  # fmt: skip
+    return late
 
 
 def publish_candidates(
@@ -129,14 +135,12 @@ def publish_candidates(
 ) -> Publicity:
     """The tenderer publishes the winning candidates of the signed report (中标候选人公示):
     at most three, ranked as the report ranks them (R24), starting within the period after the
-    report was signed and lasting at least the minimum (R25 / R31)."""
+    report was signed and lasting at least the minimum (R25 / R31). Once the last start day
+    has passed, an immediate start is recorded flagged ``late``."""
     require_manager(actor, section)
     now = clock.now()
-    starts = starts_at or now
-    for name, moment in (("starts_at", starts), ("ends_at", ends_at)):
-        if not isinstance(moment, datetime) or moment.tzinfo is None:
-            raise ValidationFailed("时间须带时区 (an aware time)", code="bad_time",
-                                   detail={"field": name})  # fmt: skip
+    starts = now if starts_at is None else inputs.moment(starts_at, "starts_at")
+    ends_at = inputs.moment(ends_at, "ends_at")
     with transaction.atomic():
         section = locked_section(section)
         if Publicity.objects.filter(section=section).exists():
@@ -145,7 +149,7 @@ def publish_candidates(
         session = _signed_session(section)
         assert session.signed_at is not None
         rules = rules_for(section)
-        _check_window(session.signed_at, starts, ends_at, now, rules)
+        late = _check_window(session.signed_at, starts, ends_at, now, rules)
         candidates = ranked_candidates(session)
         if not candidates:
             raise Conflict("评标报告中没有中标候选人 (the report names no candidate)",
@@ -153,7 +157,7 @@ def publish_candidates(
         publicity = Publicity.objects.create(
             public_id=secrets.token_hex(16), section=section, session=session,
             regime=rules.regime.value, report_sha256=session.report_sha256,
-            report_signed_at=session.signed_at, starts_at=starts, ends_at=ends_at,
+            report_signed_at=session.signed_at, starts_at=starts, ends_at=ends_at, late=late,
             published_by=actor, published_at=now,
         )  # fmt: skip
         Candidate.objects.bulk_create([
@@ -165,7 +169,8 @@ def publish_candidates(
         event(actor, section, "award.candidates_published", {
             "publicity": publicity.public_id, "regime": rules.regime.value,
             "report_sha256": session.report_sha256, "starts_at": _iso(starts),
-            "ends_at": _iso(ends_at),
+            "ends_at": _iso(ends_at), "late": late, "rule": rules.publicity_start.rule,
+            "last_start_day": periods.last_start_day(session.signed_at, rules).isoformat(),
             "candidates": [{"rank": c["rank"], "bid": c["bid"].public_id,
                             "uscc": c["entity"].uscc, "price": str(c["price"])}
                            for c in candidates],
@@ -250,6 +255,17 @@ def _publicity_for_award(section: Section, now: datetime) -> Publicity:
     return publicity
 
 
+def _check_validity(section: Section) -> None:
+    """No award on bids no longer valid (条例25: valid from the bid deadline for the period the
+    tender sets); the R37 margin before that is only warned about."""
+    ends = periods.validity_ends(section.bid_deadline, section.bid_validity_days)
+    if ends is not None and clock.today() > ends:
+        raise Conflict("投标有效期已届满，不能确定中标人 (the bids' validity has expired)",
+                       code="bid_validity_expired",
+                       detail={"validity_ends": ends.isoformat(),
+                               "bid_validity_days": section.bid_validity_days})  # fmt: skip
+
+
 def issue_award(*, actor: Any, section: Section, rank: int = 1, reason: str = "") -> AwardNotice:
     """The tenderer confirms the winner after the publicity — candidate 1, or another with a
     recorded reason — and the platform signs and publishes the award notice (中标通知书).
@@ -272,6 +288,7 @@ def issue_award(*, actor: Any, section: Section, rank: int = 1, reason: str = ""
                                    "required for any candidate but the first)",
                                    code="reason_required", detail={"field": "reason"})  # fmt: skip
         rules = rules_for(section)
+        _check_validity(section)
         limit = periods.award_by(section.bid_deadline, section.bid_validity_days, rules)
         notice = AwardNotice(
             public_id=secrets.token_hex(16), section=section, publicity=publicity,

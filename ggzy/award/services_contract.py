@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, time
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.db import transaction
 
-from ggzy.award import periods
+from ggzy.award import inputs, periods
 from ggzy.award.models import AwardNotice, Contract, Obligation
 from ggzy.award.services import SYSTEM, event, locked_section, require_manager, rules_for
 from ggzy.award.states import (
@@ -42,19 +42,11 @@ from ggzy.bidding.deposits import schedule_refund
 from ggzy.bidding.models import Deposit
 from ggzy.core import clock
 from ggzy.core.errors import Conflict, ValidationFailed
-from ggzy.core.money import yuan
+from ggzy.core.money import CENT
 from ggzy.tendering import checks
 from ggzy.tendering.models import Section
 
 DEFAULT_SECURITY_RATIO = "0.10"  # R14, when a ruleset does not carry it
-
-
-def _day(value: Any, field: str) -> date:
-    if isinstance(value, datetime) or not isinstance(value, date):
-        raise ValidationFailed(
-            f"{field} 须为日期 (a date)", code="bad_date", detail={"field": field}
-        )
-    return value
 
 
 def _award(section: Section) -> AwardNotice:
@@ -76,8 +68,9 @@ def _check_security(
                                detail={"field": "security_form"})  # fmt: skip
     ratio = Decimal(str(section.project.ruleset.rules.get("performance_security_max_ratio",
                                                          DEFAULT_SECURITY_RATIO)))  # fmt: skip
-    ceiling = yuan(amount * ratio)
-    if security > ceiling:
+    # exact: 10% of 9,000,000.05 is 900,000.005, which 900,000.01 exceeds (no rounding up)
+    if security > amount * ratio:
+        ceiling = (amount * ratio).quantize(CENT, rounding=ROUND_DOWN)
         raise ValidationFailed(
             f"履约保证金不得超过合同金额的{ratio * 100:.0f}%（R14）(performance security too high)",
             code="performance_security_too_high",
@@ -103,9 +96,9 @@ def record_contract(
     """The tenderer records the signed contract; see the module docstring for what is refused
     and what is only flagged."""
     require_manager(actor, section)
-    amount = checks.money(amount, "amount")
-    security = checks.money(security_amount, "security_amount", positive=False)
-    signed_on = _day(signed_on, "signed_on")
+    amount = inputs.money(amount, "amount")
+    security = inputs.money(security_amount, "security_amount", positive=False)
+    signed_on = inputs.day(signed_on, "signed_on")
     today = clock.today()
     with transaction.atomic():
         section = locked_section(section)
@@ -224,10 +217,10 @@ def add_obligation(
         raise ValidationFailed("类别无效 (bad kind)", code="bad_obligation_kind",
                                detail={"field": "kind", "allowed": sorted(ENTERED_KINDS)})  # fmt: skip
     name = checks.text(name, "name", max_length=100)
-    amount = checks.money(amount, "amount")
-    due_on = _day(due_on, "due_on")
+    amount = inputs.money(amount, "amount")
+    due_on = inputs.day(due_on, "due_on")
     if refund_due_on is not None:
-        refund_due_on = _day(refund_due_on, "refund_due_on")
+        refund_due_on = inputs.day(refund_due_on, "refund_due_on")
         if kind not in DEPOSIT_KINDS:
             raise ValidationFailed("只有保证金有退还日期 (only deposits are refunded)",
                                    code="refund_not_applicable",
@@ -263,20 +256,28 @@ def add_obligation(
 def settle_obligation(
     *, actor: Any, obligation: Obligation, status: str, on: date, reference: str = ""
 ) -> Obligation:
-    """Record a payment (``paid``) or a deposit's refund (``refunded``) on the day it happened."""
+    """Record a payment (``paid``) or a deposit's refund (``refunded``) on the day it happened:
+    not in the future, a refund not before the payment, a payment not before the contract was
+    signed — the performance deposit not before the award notice (the winner gives it to
+    obtain the contract, 条例58)."""
     section = obligation.contract.award.section
     require_manager(actor, section)
-    on = _day(on, "on")
+    on = inputs.day(on, "on")
     reference = checks.text(reference, "reference", max_length=64, required=False)
     if on > clock.today():
         raise ValidationFailed("日期不得晚于今天 (a day in the future)", code="date_in_future",
                                detail={"field": "on"})  # fmt: skip
     with transaction.atomic():
-        row = Obligation.objects.select_for_update().get(pk=obligation.pk)
+        row = (
+            Obligation.objects.select_for_update()
+            .select_related("contract__award")
+            .get(pk=obligation.pk)
+        )
         if status not in obligation_moves(row.kind, row.status):
             raise Conflict("当前状态不允许此操作 (not allowed in the current status)",
                            code="wrong_state",
                            detail={"status": row.status, "target": status})  # fmt: skip
+        _check_settled_on(row, status, on)
         if status == ObligationStatus.PAID:
             row.paid_on = on
         else:
@@ -289,3 +290,24 @@ def settle_obligation(
             "reference": reference,
         })  # fmt: skip
     return row
+
+
+def _check_settled_on(row: Obligation, status: str, on: date) -> None:
+    if status == ObligationStatus.REFUNDED:
+        if row.paid_on is not None and on < row.paid_on:
+            raise ValidationFailed("退还日期不得早于缴纳日期 (refunded before it was paid)",
+                                   code="refunded_before_paid",
+                                   detail={"field": "on", "paid_on": row.paid_on.isoformat()})  # fmt: skip
+        return
+    contract = row.contract
+    if row.kind == ObligationKind.PERFORMANCE_DEPOSIT:
+        issued = periods.local_date(contract.award.issued_at)
+        if on < issued:
+            raise ValidationFailed("履约保证金缴纳日期不得早于中标通知书发出之日 (paid before the "
+                                   "award)", code="paid_before_award",
+                                   detail={"field": "on", "issued_on": issued.isoformat()})  # fmt: skip
+    elif on < contract.signed_on:
+        raise ValidationFailed("缴纳/支付日期不得早于合同签订日期 (paid before the contract)",
+                               code="paid_before_contract",
+                               detail={"field": "on",
+                                       "signed_on": contract.signed_on.isoformat()})  # fmt: skip

@@ -23,6 +23,7 @@ class Regime(models.TextChoices):
 class Stage(models.TextChoices):
     """Where a section's result is now (derived, never stored)."""
 
+    EVALUATING = "evaluating", _("评标尚未完成")
     AWAITING = "awaiting", _("评标报告已签署，待公示候选人")
     SCHEDULED = "scheduled", _("候选人公示待开始")
     PUBLICITY = "publicity", _("中标候选人公示中")
@@ -91,6 +92,7 @@ def obligation_moves(kind: str, status: str) -> frozenset[str]:
 
 def stage(
     *,
+    report_signed: bool,
     published: bool,
     starts_at: datetime | None,
     ends_at: datetime | None,
@@ -104,7 +106,7 @@ def stage(
     if awarded:
         return Stage.AWARDED
     if not published or starts_at is None or ends_at is None:
-        return Stage.AWAITING
+        return Stage.AWAITING if report_signed else Stage.EVALUATING
     if open_objections:
         return Stage.SUSPENDED
     if now < starts_at:

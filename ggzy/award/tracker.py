@@ -1,5 +1,5 @@
 """Due dates of the result stage and the warnings they raise: the start of the publicity (R25 /
-R31), answers to objections (R9 / R30), the award before the bids' validity runs out (R37), the
+R31; a publicity that started late stays warned about), answers to objections (R9 / R30), the award before the bids' validity runs out (R37), the
 contract (R26 / R27), its publication and filing (R27), the deposits' refunds (R12 / R13) and
 the contract's obligations (三金一款). A due date warns ``before`` days ahead, is overdue once it
 has passed, and escalated ``after`` days later (``GGZY_AWARD_WARN_BEFORE_DAYS`` /
@@ -121,6 +121,11 @@ def collect(
 def _publicity(c: _Collector, publicity: Publicity) -> None:
     section = publicity.section
     rules = rules_of(publicity.regime)
+    if publicity.late:  # recorded as it happened; supervision sees it for good, as a late contract
+        last_day = periods.last_start_day(publicity.report_signed_at, rules)
+        c.add(section, "publicity_started_late", _("中标候选人公示逾期开始"), last_day,
+              rules.publicity_start.rule, level=Level.OVERDUE,
+              days=(periods.local_date(publicity.starts_at) - last_day).days)  # fmt: skip
     for o in publicity.objections.all():
         if o.status == ObjectionStatus.OPEN:
             last_day = periods.local_date(o.reply_due - timedelta(microseconds=1))

@@ -37,6 +37,7 @@ from ggzy.ledger.chain import canonical_json
 from ggzy.ledger.context import client_addr
 from ggzy.ledger.services import append_event, record_refusal
 from ggzy.registry.models import Entity, Membership
+from ggzy.tendering.invitations import INVITED_TENDER, is_invited
 from ggzy.tendering.models import Section
 from ggzy.tendering.states import ProjectStatus
 from ggzy.trust.envelopes import copy_file, envelope_dir, verify_upload
@@ -91,18 +92,19 @@ def _recording() -> Iterator[None]:
 
 def _eligible(actor: Any, section: Section, entity: Entity) -> None:
     project = section.project
-    problem = None
+    problem, code = None, "not_eligible"
     if not entity.is_bidder:
         problem = "该主体未登记为投标人 (not a registered bidder)"
     elif entity.status != "active":
         problem = "该主体已暂停 (entity suspended)"
     elif entity.pk in {project.tenderer_id, project.agent_id}:
         problem = "招标人及其代理机构不得参与本项目投标 (the tenderer or its agent may not bid)"
-    elif project.procedure_id == "invited_tender":
-        problem = "邀请招标仅限受邀投标人 (invited tender: invitations are not supported yet)"
+    elif project.procedure_id == INVITED_TENDER and not is_invited(project, entity):
+        problem = "邀请招标仅限受邀投标人 (invited tender: not invited)"
+        code = "not_invited"
     if problem:
-        raise _refuse(actor, "not_eligible", "bidding:submission",
-                      PermissionDenied(problem, code="not_eligible"))  # fmt: skip
+        raise _refuse(actor, code, "bidding:submission",
+                      PermissionDenied(problem, code=code))  # fmt: skip
 
 
 def _open_section(section_id: str) -> Section:

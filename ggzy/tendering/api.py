@@ -19,13 +19,22 @@ from ggzy.core.errors import NotFound
 from ggzy.core.schemas import ErrorOut, OkOut
 from ggzy.core.uploads import spool_body
 from ggzy.registry import selectors as registry
-from ggzy.tendering import checks, selectors, services
-from ggzy.tendering.models import Clarification, Objection, Project, Section, TenderDocument
+from ggzy.tendering import checks, invitations, selectors, services
+from ggzy.tendering.models import (
+    Clarification,
+    Invitation,
+    Objection,
+    Project,
+    Section,
+    TenderDocument,
+)
 from ggzy.tendering.schemas import (
     ClarificationIn,
     ClarificationOut,
     DocumentOut,
     DownloadOut,
+    InvitationOut,
+    InvitationsIn,
     ObjectionIn,
     ObjectionOut,
     ProjectEditIn,
@@ -177,6 +186,10 @@ def objection_out(o: Objection) -> dict[str, Any]:
         "reply": o.reply,
         "replied_at": o.replied_at,
     }
+
+
+def invitation_out(i: Invitation) -> dict[str, Any]:
+    return {"public_id": i.public_id, "entity": _party(i.entity), "invited_at": i.invited_at}
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -457,3 +470,25 @@ def answer_objection(request: HttpRequest, public_id: str, payload: ReplyIn) -> 
     return objection_out(
         services.answer_objection(actor=actor, objection=objection, reply=payload.reply)
     )
+
+
+# --- invited tender -----------------------------------------------------------------------------
+
+
+@router.post("/projects/{public_id}/invitations", response={201: list[InvitationOut], **ERRORS})
+def invite_bidders(request: HttpRequest, public_id: str, payload: InvitationsIn) -> Any:
+    """Invite bidders (by USCC) to an invited tender: at least three in all (法17), before
+    publication or, for more, until the deadline. Answers the invitations made."""
+    actor = _actor(request)
+    project = selectors.get_project(actor, public_id)
+    made = invitations.invite_bidders(actor=actor, project=project, usccs=payload.entities)
+    return Status(201, [invitation_out(i) for i in made])
+
+
+@router.get("/projects/{public_id}/invitations", response={200: list[InvitationOut], **ERRORS})
+def project_invitations(request: HttpRequest, public_id: str) -> Any:
+    """Who was invited: all for the project's members and staff; an invitee sees its own
+    invitation, anyone else none (R42)."""
+    actor = _actor(request)
+    project = selectors.get_project(actor, public_id)
+    return [invitation_out(i) for i in selectors.invitations_for(actor, project)]

@@ -230,3 +230,27 @@ class Objection(models.Model):
         ordering = ["raised_at", "pk"]
         verbose_name = _("异议")
         verbose_name_plural = _("异议")
+
+
+class Invitation(models.Model):
+    """An invitation to bid (投标邀请书) in an invited tender (邀请招标, 招标投标法第17条): the
+    project's tenderer (or its confirmed agent) invites a specific registered bidder. Only an
+    invited entity may bid. Who was invited is known to the tenderer, its agent, center and
+    supervision staff, and to each invitee about itself only (R42); an invitation is final."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="invitations")
+    public_id = models.CharField(max_length=32, unique=True)
+    entity = models.ForeignKey("registry.Entity", on_delete=models.PROTECT, related_name="+")
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    invited_at = models.DateTimeField(_("邀请时间"))
+
+    class Meta:
+        ordering = ["invited_at", "pk"]
+        verbose_name = _("投标邀请")
+        verbose_name_plural = _("投标邀请")
+        constraints = [
+            models.UniqueConstraint(fields=["project", "entity"], name="uniq_invitation")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} → {self.entity}"

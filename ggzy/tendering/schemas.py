@@ -80,6 +80,12 @@ class ReplyIn(StrictSchema):
     reply: str = Field(..., max_length=10000)
 
 
+class InvitationsIn(StrictSchema):
+    entities: list[str] = Field(
+        ..., max_length=50, description="the invitees' USCCs (at least 3 in all, 法17)"
+    )
+
+
 # --- output -------------------------------------------------------------------------------------
 
 
@@ -200,3 +206,9 @@ class DownloadOut(StrictSchema):
     document: str
     at: datetime
     user: str | None
+
+
+class InvitationOut(StrictSchema):
+    public_id: str
+    entity: PartyOut
+    invited_at: datetime

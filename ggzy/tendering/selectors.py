@@ -16,7 +16,14 @@ from ggzy.core import clock
 from ggzy.core.errors import NotFound, PermissionDenied
 from ggzy.ledger.models import Event
 from ggzy.registry.models import Membership
-from ggzy.tendering.models import Clarification, Objection, Project, Section, TenderDocument
+from ggzy.tendering.models import (
+    Clarification,
+    Invitation,
+    Objection,
+    Project,
+    Section,
+    TenderDocument,
+)
 from ggzy.tendering.states import ObjectionStatus, Phase, ProjectStatus
 
 PUBLIC_STATUSES = (ProjectStatus.PUBLISHED,)
@@ -248,3 +255,20 @@ def get_objection(actor: Any, public_id: str) -> Objection:
     ):
         raise NotFound("异议不存在 (no such objection)", code="objection_not_found")
     return objection
+
+
+def invitations_for(actor: Any, project: Project) -> QuerySet[Invitation]:
+    """Who was invited to an invited tender (R42): every invitation for the project's members and
+    center/supervision staff; an invitee its own only; nobody else any."""
+    qs = project.invitations.select_related("entity").order_by("invited_at", "pk")
+    if can_view_private(actor, project):
+        return qs
+    return qs.filter(entity_id__in=member_entity_ids(actor))
+
+
+def own_invitations(actor: Any, project: Project) -> QuerySet[Invitation]:
+    """The invitations of the entities the actor acts for ("您已受邀投标"), whoever else the
+    actor is: a page everyone may see lists no one else's."""
+    return project.invitations.filter(entity_id__in=member_entity_ids(actor)).select_related(
+        "entity"
+    )

@@ -465,6 +465,7 @@ def publish_project(
     review must have no unresolved blocking finding. Dates given here apply to every section;
     otherwise each section's planned dates are used. Documents are issued no earlier than now."""
     from ggzy.fairness.services import ensure_current_review, require_publishable
+    from ggzy.tendering.invitations import require_enough_invitations
 
     require(actor, "tendering.publish", project)
     announcement = checks.text(announcement, "announcement", max_length=20000)
@@ -481,6 +482,7 @@ def publish_project(
             raise ValidationFailed("请先上传招标文件 (upload the tender documents first)",
                                    code="no_tender_documents")  # fmt: skip
         require_publishable(project)
+        require_enough_invitations(project)  # an invited tender: 3 invitees first (法17)
         sections = list(project.sections.all())
         for section in sections:
             start = max(documents_from or section.documents_from or now, now)

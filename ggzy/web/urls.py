@@ -100,6 +100,11 @@ urlpatterns = [
         name="project_publish",
     ),
     path(
+        "workspace/projects/<str:public_id>/invitations/",
+        tendering_pages.invite_bidders,
+        name="project_invite",
+    ),
+    path(
         "workspace/projects/<str:public_id>/clarifications/",
         tendering_pages.issue_clarification,
         name="project_clarify",

@@ -34,10 +34,12 @@ from tests.api.support import (
     entity_payload,
     last_seq,
 )
+from tests.award import matrix as award_matrix
 from tests.conftest import PASSWORD
 from tests.evaluation import matrix as eval_matrix
-from tests.experts import draw_matrix
+from tests.experts import draw_matrix, rating_matrix
 from tests.experts import world as expert_world
+from tests.tendering import invitation_matrix
 from tests.venues import world as venue_world
 
 SCHEMA = ninja_api.get_openapi_schema()
@@ -112,6 +114,8 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "remote_session_id": lambda w: venue_world.for_world(w).session().public_id,
     **draw_matrix.PATH_VALUES,  # the expert draw: tests/experts/draw_matrix.py
     **eval_matrix.PATH_VALUES,  # evaluation: the error world's session, as far as it has got
+    **rating_matrix.PATH_VALUES,  # expert ratings: tests/experts/rating_matrix.py
+    **award_matrix.PATH_VALUES,  # award: tests/award/matrix.py
 }
 
 NO_SUCH_PUBLIC_ID = "0" * 32  # the shape of a signing request's / envelope's id, naming none
@@ -170,6 +174,12 @@ BAD_PATH_VALUES: dict[str, list[tuple[str, int, str]]] = {
     "remote_session_id": _not_found("session_not_found"),
     **draw_matrix.BAD_PATH_VALUES,
     **eval_matrix.BAD_PATH_VALUES,
+    **rating_matrix.BAD_PATH_VALUES,
+    **award_matrix.BAD_PATH_VALUES,
+}
+# (operation, path parameter) -> bad values, where one operation answers for the name otherwise.
+BAD_PATH_VALUES_OF: dict[tuple[str, str], list[tuple[str, int, str]]] = {
+    **rating_matrix.BAD_PATH_VALUES_OF,
 }
 # ``public_id`` names a different kind of object under these paths.
 BAD_PUBLIC_IDS: dict[str, list[tuple[str, int, str]]] = {
@@ -180,6 +190,8 @@ BAD_PUBLIC_IDS: dict[str, list[tuple[str, int, str]]] = {
 
 
 def _bad_path_values(op: Operation, name: str) -> list[tuple[str, int, str]]:
+    if (op.key, name) in BAD_PATH_VALUES_OF:
+        return BAD_PATH_VALUES_OF[(op.key, name)]
     if name == "public_id":
         for prefix, values in BAD_PUBLIC_IDS.items():
             if op.path.startswith(prefix):
@@ -240,11 +252,6 @@ _STATIC_BODIES: dict[str, Any] = {
     "PATCH /api/v1/venues/rooms/{venue_id}": {"capacity": 12},
     "POST /api/v1/venues/bookings/{booking_id}/release": {"reason": "改期"},
     "POST /api/v1/venues/bookings/{booking_id}/cancel": {"reason": "设备检修"},
-    "POST /api/v1/experts/{expert_id}/ratings": {
-        "session_ref": "S-1",
-        "rater_kind": "center",
-        "score": 4,
-    },
 }
 
 # Bodies that consume something (a challenge nonce, an unbound certificate, an envelope id) or
@@ -481,6 +488,9 @@ PREPARED |= {
 
 PREPARED |= draw_matrix.PREPARED  # the expert draw: tests/experts/draw_matrix.py
 PREPARED |= eval_matrix.PREPARED  # evaluation: tests/evaluation/matrix.py
+PREPARED |= rating_matrix.PREPARED  # expert ratings: tests/experts/rating_matrix.py
+PREPARED |= award_matrix.PREPARED  # award: tests/award/matrix.py
+PREPARED |= invitation_matrix.PREPARED  # invited tender: tests/tendering/invitation_matrix.py
 
 
 VENUES = "/api/v1/venues"

@@ -39,10 +39,12 @@ from tests.api.support import (
     last_seq,
     register,
 )
+from tests.award import matrix as award_matrix
 from tests.conftest import PASSWORD, make_user
 from tests.evaluation import matrix as eval_matrix
-from tests.experts import draw_matrix
+from tests.experts import draw_matrix, rating_matrix
 from tests.experts import world as expert_world
+from tests.tendering import invitation_matrix
 from tests.trust import pki
 from tests.venues import world as venue_world
 
@@ -943,19 +945,13 @@ EXPERT_RULES: dict[str, WriteRule] = {
         hidden=EXPERT_STRANGERS,
         not_found="expert_not_found",
     ),
-    # the organizing desk rates after a session
-    f"POST {EXPERTS}/{{expert_id}}/ratings": WriteRule(
-        OPERATIONS,
-        201,
-        ("experts.expert_rated",),
-        _expert_call(
-            "active", "/ratings", {"session_ref": "S-1", "rater_kind": "center", "score": 4}
-        ),
-        hidden=EXPERT_STRANGERS,
-        not_found="expert_not_found",
-    ),
 }
 WRITE_RULES |= EXPERT_RULES
+# ratings of a signed session's experts: tests/experts/rating_matrix.py
+WRITE_RULES |= rating_matrix.permission_rules(
+    WriteRule, signed_in=SIGNED_IN, staff=PROJECT_STAFF, operations=OPERATIONS, tenderer=TENDERER,
+    expert=EXPERT,
+)  # fmt: skip
 # the expert draw: tests/experts/draw_matrix.py
 WRITE_RULES |= draw_matrix.permission_rules(
     WriteRule, signed_in=SIGNED_IN, staff=PROJECT_STAFF, operations=OPERATIONS, expert=EXPERT
@@ -963,6 +959,15 @@ WRITE_RULES |= draw_matrix.permission_rules(
 # evaluation: tests/evaluation/matrix.py
 WRITE_RULES |= eval_matrix.permission_rules(
     WriteRule, signed_in=SIGNED_IN, staff=PROJECT_STAFF, operations=OPERATIONS, expert=EXPERT
+)
+# award: tests/award/matrix.py (the award app's own rows)
+WRITE_RULES |= award_matrix.permission_rules(
+    WriteRule, signed_in=SIGNED_IN, staff=PROJECT_STAFF, tenderer=TENDERER,
+    bidder_members=ENTITY_MEMBERS,
+)  # fmt: skip
+# invited tender: tests/tendering/invitation_matrix.py
+WRITE_RULES |= invitation_matrix.permission_rules(
+    WriteRule, signed_in=SIGNED_IN, staff=PROJECT_STAFF, tenderer=TENDERER
 )
 # --- venues and remote evaluation ---------------------------------------------------------------
 

@@ -8,11 +8,12 @@ from datetime import datetime
 import pytest
 
 from ggzy.accounts.services import issue_token
-from ggzy.award.models import AwardNotice, Contract, Publicity
+from ggzy.award import services
+from ggzy.award.models import AwardNotice, Contract, Obligation, Publicity
 from tests.api.support import api_client, assert_error
 from tests.award import world as w
-from tests.award.test_publicity import award_events
-from tests.award.world import cn
+from tests.award.test_publicity import award_events, publish
+from tests.award.world import cn, days
 from tests.conftest import make_user
 
 API = "/api/v1/award"
@@ -172,3 +173,118 @@ def test_bad_input_is_refused_in_the_one_error_shape(world, http) -> None:  # ty
                            {"amount": "1", "signed_on": "2026-13-01"}, token=tenderer), 422)  # fmt: skip
     assert_error(http.call("GET", f"{API}/warnings", token=tenderer, query={"before": "-1"}), 422)
     assert not AwardNotice.objects.exists()
+
+
+def test_a_scheduled_publicity_is_nobodys_business_before_it_starts(world, http) -> None:  # type: ignore[no-untyped-def]
+    # the tenderer schedules the publicity to start tomorrow
+    publish(world, starts_at=w.SIGNED + days(1), ends_at=w.SIGNED + days(4))
+    response = http.call("GET", f"{API}/sections/{world.section.public_id}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["publicity"] is None
+    # nothing of a not-yet-public publicity may show: the stage reads as before publishing
+    assert body["stage"] == "awaiting", body["stage"]
+    # the tenderer side still sees it, scheduled
+    mine = http.call("GET", f"{API}/sections/{world.section.public_id}",
+                     token=_token(world.tenderer)).json()  # fmt: skip
+    assert mine["stage"] == "scheduled" and mine["publicity"]["stage"] == "scheduled"
+
+
+def test_before_the_report_is_signed_the_stage_does_not_claim_it_is(
+    db, region, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    world = w.unsigned_world(frozen_clock)
+    assert world.session.signed_at is None
+    response = api_client().call("GET", f"{API}/sections/{world.section.public_id}")
+    assert response.json()["stage"] != "awaiting"  # "评标报告已签署，待公示候选人"
+    assert response.json()["stage"] == "evaluating"
+
+
+def test_a_publicity_at_the_end_of_time_is_refused_not_a_500(world) -> None:  # type: ignore[no-untyped-def]
+    http = api_client(raise_request_exception=False)
+    url = f"{API}/sections/{world.section.public_id}/candidates"
+    tenderer = _token(world.tenderer)
+    for body in (
+        {"starts_at": "9999-12-31T23:59:59-12:00", "ends_at": "9999-12-31T23:59:59-12:00"},
+        {"ends_at": "9999-12-31T23:59:59-12:00"},
+        {"starts_at": "0001-01-01T00:00:00+14:00", "ends_at": "2026-12-17T10:00:01+08:00"},
+    ):
+        response = http.call("POST", url, body, token=tenderer)
+        assert response.status_code in (409, 422), (response.status_code, response.content[:300])
+        assert response.json()["code"] in ("bad_time", "validation_error"), response.json()
+    assert not Publicity.objects.exists()
+    assert award_events(world) == []
+
+
+def test_dates_out_of_range_on_the_contract_and_obligations_are_refused(world) -> None:  # type: ignore[no-untyped-def]
+    http = api_client(raise_request_exception=False)
+    sid, tenderer = world.section.public_id, _token(world.tenderer)
+    publish(world)
+    world.at(cn(2026, 12, 18, 10))
+    services.issue_award(actor=world.tenderer, section=world.section)
+    for signed_on in ("9999-12-31", "0001-01-01"):
+        body = {"amount": "9000000.00", "signed_on": signed_on}
+        assert_error(http.call("POST", f"{API}/sections/{sid}/contract", body, token=tenderer),
+                     422, "bad_date")  # fmt: skip
+    assert_error(http.call("POST", f"{API}/sections/{sid}/contract",
+                           {"amount": "8999999.995", "signed_on": "2026-12-18"}, token=tenderer),
+                 422, "bad_amount")  # fmt: skip
+    assert not Contract.objects.exists()
+    recorded = http.call("POST", f"{API}/sections/{sid}/contract",
+                         {"amount": "9000000.00", "signed_on": "2026-12-18"}, token=tenderer)  # fmt: skip
+    assert recorded.status_code == 201, recorded.content
+    for due_on in ("9999-12-31", "0001-01-01"):
+        body = {"kind": "progress_payment", "name": "x", "amount": "1.00", "due_on": due_on}
+        assert_error(http.call("POST", f"{API}/sections/{sid}/obligations", body, token=tenderer),
+                     422, "bad_date")  # fmt: skip
+    added = http.call("POST", f"{API}/sections/{sid}/obligations",
+                      {"kind": "progress_payment", "name": "预付款", "amount": "1.00",
+                       "due_on": "2026-12-31"}, token=tenderer)  # fmt: skip
+    assert added.status_code == 201
+    settle = f"{API}/obligations/{added.json()['id']}/settle"
+    assert_error(http.call("POST", settle, {"status": "paid", "on": "0001-01-01"}, token=tenderer),
+                 422, "bad_date")  # fmt: skip
+    assert_error(http.call("POST", settle, {"status": "paid", "on": "9999-12-31"}, token=tenderer),
+                 422)  # fmt: skip
+    assert_error(http.call("POST", settle, {"status": "paid", "on": "2026-12-17"}, token=tenderer),
+                 422, "paid_before_contract")  # fmt: skip
+    assert set(Obligation.objects.values_list("status", flat=True)) == {"due"}
+
+
+def test_r61_a_procurement_result_does_not_show_every_bidders_score_publicly(
+    db, region, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    world = w.signed_world(frozen_clock, category="procurement")
+    services.publish_candidates(actor=world.tenderer, section=world.section,
+                                ends_at=w.SIGNED + days(1))  # fmt: skip
+    http = api_client()
+    url = f"{API}/sections/{world.section.public_id}/candidates"
+    # a losing bidder (or anyone) reads the public result
+    loser = world.bidder(2)
+    response = http.call("GET", url, token=_token(loser.user))
+    assert response.status_code == 200
+    others = [c for c in response.json()["candidates"] if c["bidder"]["uscc"] != loser.entity.uscc]
+    # R61 (87号令69): a losing supplier is told its own score and rank, not the others'
+    assert all(c["total"] is None for c in others), others
+    # the public list: names, ranks and prices, no scores at all
+    public = http.call("GET", url).json()["candidates"]
+    assert [(c["rank"], c["bidder"]["uscc"]) for c in public] == [
+        (1, w.entity_of(world, 1).uscc), (2, w.entity_of(world, 3).uscc),
+        (3, w.entity_of(world, 2).uscc)]  # fmt: skip
+    assert {(c["total"], c["evaluated_price"]) for c in public} == {(None, None)}
+    assert public[0]["price"] == "9000000.00"
+    summary = http.call("GET", f"{API}/sections/{world.section.public_id}").json()
+    assert {c["total"] for c in summary["publicity"]["candidates"]} == {None}
+    # the loser reads its own score through R61; the tenderer side sees every score
+    own = http.call("GET", f"{API}/sections/{world.section.public_id}/my-result",
+                    token=_token(loser.user)).json()  # fmt: skip
+    assert [(r["uscc"], r["rank"]) for r in own] == [(loser.entity.uscc, 3)] and own[0]["total"]
+    full = http.call("GET", url, token=_token(world.tenderer)).json()["candidates"]
+    assert all(c["total"] is not None for c in full)
+
+
+def test_works_candidates_keep_their_public_scores(world, http) -> None:  # type: ignore[no-untyped-def]
+    publish(world)
+    public = http.call("GET", f"{API}/sections/{world.section.public_id}/candidates").json()
+    assert public["candidates"][0]["total"] == "93.00"
+    assert public["late"] is False

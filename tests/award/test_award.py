@@ -13,10 +13,11 @@ from ggzy.award import notice, selectors, services, services_contract
 from ggzy.award.models import AwardNotice, Contract, Obligation
 from ggzy.award.states import Stage
 from ggzy.bidding.models import Deposit
-from ggzy.core.errors import Conflict, NotFound, ValidationFailed
+from ggzy.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ggzy.ledger import signing
 from ggzy.ledger.chain import canonical_json
 from ggzy.ledger.models import Event
+from ggzy.tendering.models import Project
 from tests.award import world as w
 from tests.award.test_publicity import award_events, publish
 from tests.award.world import cn, days
@@ -105,6 +106,43 @@ def test_r37_an_award_later_than_30_working_days_before_validity_ends_is_flagged
     assert award.validity_warning is True
 
 
+def test_no_award_once_the_bids_validity_has_expired(world) -> None:  # type: ignore[no-untyped-def]
+    publish(world)
+    # the bids were valid 90 days from the deadline of Monday 14 December: to 14 March 2027
+    world.at(cn(2027, 3, 15, 0, 0))
+    with pytest.raises(Conflict) as exc:
+        services.issue_award(actor=world.tenderer, section=world.section)
+    assert exc.value.code == "bid_validity_expired"
+    assert exc.value.detail["validity_ends"] == "2027-03-14"
+    assert not AwardNotice.objects.exists()
+    assert award_events(world) == ["award.candidates_published"]
+    # on the last valid day it is still given, flagged for R37
+    world.at(cn(2027, 3, 14, 23, 59))
+    assert services.issue_award(actor=world.tenderer, section=world.section).validity_warning
+
+
+def test_an_agent_the_tenderer_has_not_confirmed_cannot_issue_the_award(world) -> None:  # type: ignore[no-untyped-def]
+    publish(world)
+    agent = w.unconfirmed_agent(world)
+    world.at(w.SIGNED + days(4))
+    with pytest.raises(PermissionDenied):
+        services.issue_award(actor=agent, section=w.fresh(world))
+    assert not AwardNotice.objects.exists()
+    assert award_events(world) == ["award.candidates_published"]
+
+
+def test_an_agent_the_tenderer_has_not_confirmed_does_not_see_the_tenderers_side(world) -> None:  # type: ignore[no-untyped-def]
+    agent = w.unconfirmed_agent(world)
+    assert not selectors.can_view_all(agent, w.fresh(world))
+    with pytest.raises(NotFound):
+        selectors.obligations_for(agent, w.fresh(world))
+    assert selectors.warnings(agent) == [] and selectors.overview(agent) == []
+    # confirmed, it does
+    Project.objects.filter(pk=world.section.project_id).update(agency_confirmed_at=w.SIGNED)
+    assert selectors.can_view_all(agent, w.fresh(world))
+    assert [x.kind for x in selectors.warnings(agent)] == ["publicity_start"]
+
+
 # --- R61: each bidder's own result --------------------------------------------------------------
 
 
@@ -161,6 +199,11 @@ def test_the_contract_is_recorded_with_its_due_dates_and_performance_deposit(wor
         ({"signed_on": date(2026, 12, 22)}, "signed_in_future"),
         ({"signed_on": date(2026, 12, 17)}, "signed_before_award"),
         ({"amount": "1e400"}, "bad_amount"),
+        ({"amount": "8999999.995"}, "bad_amount"),  # not rounded to the award's amount
+        ({"amount": "9000000.001"}, "bad_amount"),
+        ({"security_amount": "450000.005"}, "bad_amount"),
+        ({"signed_on": date(1999, 12, 31)}, "bad_date"),
+        ({"signed_on": date(9999, 12, 31)}, "bad_date"),
     ],
 )
 def test_contract_refusals_change_nothing(world, values, code) -> None:  # type: ignore[no-untyped-def]
@@ -178,6 +221,39 @@ def test_r14_a_security_of_exactly_10_percent_is_accepted(world) -> None:  # typ
     awarded(world)
     world.at(cn(2026, 12, 21, 9))
     assert contract(world, security_amount="900000.00").security_amount == Decimal("900000.00")
+
+
+def test_r14_performance_security_above_10_percent_by_a_fraction_of_a_cent_is_refused(
+    db, region, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    world = w.signed_world(frozen_clock, prices=["9000000.05", "9500000.00", "9300000.00"])
+    award = awarded(world)
+    assert award.amount == Decimal("9000000.05")
+    world.at(cn(2026, 12, 21, 10))
+    # 10% of 9,000,000.05 is 900,000.005: 900,000.01 exceeds it
+    with pytest.raises(ValidationFailed) as exc:
+        contract(world, amount="9000000.05", security_amount="900000.01")
+    assert exc.value.code == "performance_security_too_high"
+    assert exc.value.detail["max"] == "900000.00"
+    assert not Contract.objects.exists()
+    assert award_events(world) == ["award.candidates_published", "award.notice_issued"]
+    row = contract(world, amount="9000000.05", security_amount="900000.00")
+    assert row.security_amount == Decimal("900000.00")
+
+
+def test_a_contract_amount_a_fraction_of_a_cent_off_the_award_is_refused(world) -> None:  # type: ignore[no-untyped-def]
+    awarded(world)
+    world.at(cn(2026, 12, 21, 10))
+    with pytest.raises(ValidationFailed) as exc:
+        services_contract.record_contract(
+            actor=world.tenderer, section=world.section, amount="8999999.995",
+            signed_on=date(2026, 12, 20),
+        )  # fmt: skip
+    assert exc.value.code == "bad_amount"
+    assert not Contract.objects.exists()
+    # trailing zeros are no fraction of a cent
+    row = contract(world, amount="9000000.000", security_amount="0", security_form="none")
+    assert row.amount == Decimal("9000000.00")
 
 
 def test_r26_a_contract_signed_after_30_days_is_recorded_as_late(world) -> None:  # type: ignore[no-untyped-def]

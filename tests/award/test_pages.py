@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from django.test import Client
 
+from ggzy.award import services
 from ggzy.award.models import AwardNotice, Contract, Objection, Obligation, Publicity
+from ggzy.award.states import Stage
 from tests.award import world as w
-from tests.award.world import cn
+from tests.award.test_publicity import publish
+from tests.award.world import cn, days
 from tests.conftest import make_user
 
 
@@ -122,3 +125,34 @@ def test_the_list_and_a_result_page_render_for_every_role(world, users) -> None:
     assert "应在3日内公示中标候选人" in staff
     # a bidder's own result page does not exist before the publicity
     assert _client(world.bidder(1).user).get(f"/award/sections/{sid}/mine/").status_code == 404
+
+
+def test_a_scheduled_publicity_is_not_on_the_public_page_before_it_starts(world) -> None:  # type: ignore[no-untyped-def]
+    publish(world, starts_at=w.SIGNED + days(1), ends_at=w.SIGNED + days(4))
+    page = _client().get(f"/award/sections/{world.section.public_id}/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert str(Stage.SCHEDULED.label) not in text and str(Stage.AWAITING.label) in text
+    assert w.entity_of(world, 1).name not in text
+    # the tenderer's own view of the page says what it is
+    mine = _client(world.tenderer).get(f"/award/sections/{world.section.public_id}/")
+    assert str(Stage.SCHEDULED.label) in mine.content.decode()
+
+
+def test_the_public_page_does_not_claim_a_signed_report_before_it_is_signed(
+    db, region, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    world = w.unsigned_world(frozen_clock)
+    page = _client().get(f"/award/sections/{world.section.public_id}/").content.decode()
+    assert "评标报告已签署" not in page
+    assert str(Stage.EVALUATING.label) in page
+
+
+def test_a_procurement_result_page_shows_no_scores_to_the_public(db, region, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    world = w.signed_world(frozen_clock, category="procurement")
+    services.publish_candidates(actor=world.tenderer, section=world.section,
+                                ends_at=w.SIGNED + days(1))  # fmt: skip
+    url = f"/award/sections/{world.section.public_id}/"
+    public = _client(world.bidder(2).user).get(url).content.decode()
+    assert w.entity_of(world, 1).name in public and "综合得分" not in public
+    assert "综合得分" in _client(world.tenderer).get(url).content.decode()

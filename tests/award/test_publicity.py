@@ -4,6 +4,7 @@ exact results, and refusals that change nothing — no row, no ledger event."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -13,6 +14,7 @@ from ggzy.award.models import Candidate, Objection, Publicity
 from ggzy.award.states import ObjectionStatus, Stage
 from ggzy.core.errors import Conflict, NotAuthenticated, PermissionDenied, ValidationFailed
 from ggzy.ledger.models import Event
+from ggzy.tendering.models import Project
 from tests.award import world as w
 from tests.award.world import cn, days
 from tests.conftest import make_user
@@ -75,17 +77,45 @@ def test_no_publicity_before_the_report_is_signed(db, region, frozen_clock) -> N
 
 
 def test_r25_the_publicity_starts_by_the_third_day_after_the_report(world) -> None:  # type: ignore[no-untyped-def]
-    # the report was signed on Monday 14: Thursday 17 is the last day to start, Friday too late
+    # the report was signed on Monday 14: Thursday 17 is the last day to start
+    world.at(cn(2026, 12, 17, 23, 59))  # Thursday 23:59 is still in time
+    publicity = publish(world, ends_at=cn(2026, 12, 20, 23, 59))
+    assert publicity.starts_at == cn(2026, 12, 17, 23, 59) and publicity.late is False
+    payload = json.loads(Event.objects.get(event_type="award.candidates_published").payload)
+    assert (payload["late"], payload["last_start_day"], payload["rule"]) == (
+        False, "2026-12-17", "R25")  # fmt: skip
+
+
+def test_r25_a_publicity_started_after_the_third_day_is_recorded_late(world) -> None:  # type: ignore[no-untyped-def]
+    # on Friday 18 the last day (Thursday 17) has passed: refusing would leave no award possible
     world.at(cn(2026, 12, 18, 0, 0))
+    # putting it off further is still refused
     with pytest.raises(Conflict) as exc:
-        publish(world, ends_at=cn(2026, 12, 21, 0, 0))
+        publish(world, starts_at=cn(2026, 12, 19, 9), ends_at=cn(2026, 12, 22, 9))
     assert exc.value.code == "publicity_too_late"
     assert exc.value.detail["last_start_day"] == "2026-12-17"
     nothing_published(world)
-    # Thursday 23:59 is still in time
-    world.at(cn(2026, 12, 17, 23, 59))
-    publicity = publish(world, ends_at=cn(2026, 12, 20, 23, 59))
-    assert publicity.starts_at == cn(2026, 12, 17, 23, 59)
+    # the 3 days' minimum is refused as ever
+    with pytest.raises(ValidationFailed) as too_short:
+        publish(world, ends_at=cn(2026, 12, 20, 23, 59))
+    assert too_short.value.code == "publicity_too_short"
+    nothing_published(world)
+    # at once, for 3 days: recorded, flagged late, and the ledger says so
+    publicity = publish(world, ends_at=cn(2026, 12, 21, 0, 0))
+    assert publicity.late is True and publicity.starts_at == cn(2026, 12, 18, 0, 0)
+    assert selectors.stage_of(world.section) == Stage.PUBLICITY
+    payload = json.loads(Event.objects.get(event_type="award.candidates_published").payload)
+    assert (payload["late"], payload["last_start_day"], payload["rule"]) == (
+        True, "2026-12-17", "R25")  # fmt: skip
+    # supervision sees it as a warning that stays
+    staff = make_user("center_ops_2", "center_operations")
+    warned = [(x.kind, x.level, x.due, x.days_overdue, x.rule)
+              for x in selectors.warnings(staff) if x.kind == "publicity_started_late"]  # fmt: skip
+    assert warned == [("publicity_started_late", "overdue", date(2026, 12, 17), 1, "R25")]
+    # and the section can be awarded once the publicity has ended
+    world.at(cn(2026, 12, 21, 9))
+    assert services.issue_award(actor=world.tenderer, section=world.section).winner.rank == 1
+    assert "publicity_started_late" in {x.kind for x in selectors.warnings(staff)}
 
 
 def test_r25_a_scheduled_start_after_the_third_day_is_refused(world) -> None:  # type: ignore[no-untyped-def]
@@ -124,6 +154,43 @@ def test_only_the_tenderer_side_publishes(world) -> None:  # type: ignore[no-unt
     with pytest.raises(NotAuthenticated):
         services.publish_candidates(actor=None, section=world.section, ends_at=w.SIGNED + days(3))
     nothing_published(world)
+
+
+def test_an_agent_the_tenderer_has_not_confirmed_cannot_publish(world) -> None:  # type: ignore[no-untyped-def]
+    agent = w.unconfirmed_agent(world)
+    with pytest.raises(PermissionDenied):
+        services.publish_candidates(actor=agent, section=w.fresh(world),
+                                    ends_at=w.SIGNED + days(3))  # fmt: skip
+    assert not Publicity.objects.exists()
+    assert award_events(world) == []
+
+
+def test_a_confirmed_agent_publishes(world) -> None:  # type: ignore[no-untyped-def]
+    agent = w.unconfirmed_agent(world)
+    Project.objects.filter(pk=world.section.project_id).update(agency_confirmed_at=w.SIGNED)
+    publicity = services.publish_candidates(actor=agent, section=w.fresh(world),
+                                            ends_at=w.SIGNED + days(3))  # fmt: skip
+    assert publicity.published_by == agent
+
+
+def test_before_the_report_is_signed_the_stage_says_the_evaluation_is_not_finished(
+    db, region, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    world = w.unsigned_world(frozen_clock)
+    assert selectors.stage_of(world.section) == Stage.EVALUATING
+    assert Stage.EVALUATING.label == "评标尚未完成"
+
+
+def test_a_scheduled_publicity_shows_as_awaiting_to_the_public_until_it_starts(world) -> None:  # type: ignore[no-untyped-def]
+    assert selectors.stage_of(world.section) == Stage.AWAITING  # signed, not published
+    publish(world, starts_at=w.SIGNED + days(1), ends_at=w.SIGNED + days(4))
+    staff = make_user("center_ops_2", "center_operations")
+    assert selectors.visible_stage(world.tenderer, world.section) == Stage.SCHEDULED
+    assert selectors.visible_stage(staff, world.section) == Stage.SCHEDULED
+    for outsider in (None, world.bidder(1).user):
+        assert selectors.visible_stage(outsider, world.section) == Stage.AWAITING
+    world.at(w.SIGNED + days(1))
+    assert selectors.visible_stage(None, world.section) == Stage.PUBLICITY
 
 
 def test_r24_at_most_three_candidates(db, region, frozen_clock) -> None:  # type: ignore[no-untyped-def]

@@ -83,6 +83,79 @@ def test_obligations_are_entered_paid_and_refunded(world) -> None:  # type: igno
     assert settled == ["paid", "paid", "refunded"]
 
 
+def test_a_deposit_refunded_before_it_was_paid_is_refused(world) -> None:  # type: ignore[no-untyped-def]
+    awarded(world)
+    world.at(cn(2026, 12, 21, 10))
+    row = contract(world)  # signed Sunday 20, with a performance deposit of 900,000
+    world.at(cn(2026, 12, 28, 10))
+    deposit = Obligation.objects.get(contract=row)
+    services_contract.settle_obligation(actor=world.tenderer, obligation=deposit, status="paid",
+                                        on=date(2026, 12, 27))  # fmt: skip
+    before = award_events(world)
+    with pytest.raises(ValidationFailed) as exc:
+        services_contract.settle_obligation(actor=world.tenderer, obligation=deposit,
+                                            status="refunded", on=date(2026, 12, 21))  # fmt: skip
+    assert exc.value.code == "refunded_before_paid"
+    deposit.refresh_from_db()
+    assert deposit.status == "paid" and deposit.refunded_on is None
+    assert award_events(world) == before
+    # the same day it was paid is fine
+    refunded = services_contract.settle_obligation(actor=world.tenderer, obligation=deposit,
+                                                   status="refunded", on=date(2026, 12, 27))  # fmt: skip
+    assert refunded.refunded_on == date(2026, 12, 27)
+
+
+def test_a_payment_before_the_contract_is_refused(world) -> None:  # type: ignore[no-untyped-def]
+    awarded(world)  # the notice is issued on Friday 18
+    world.at(cn(2026, 12, 21, 10))
+    row = contract(world)  # signed Sunday 20
+    payment = services_contract.add_obligation(
+        actor=world.tenderer, contract=row, kind="progress_payment", name="预付款",
+        amount="900000.00", due_on=date(2026, 12, 31))  # fmt: skip
+    deposit = Obligation.objects.get(contract=row, kind="performance_deposit")
+    before = award_events(world)
+    with pytest.raises(ValidationFailed) as exc:
+        services_contract.settle_obligation(actor=world.tenderer, obligation=payment,
+                                            status="paid", on=date(2026, 12, 19))  # fmt: skip
+    assert exc.value.code == "paid_before_contract"
+    # the performance deposit is given to obtain the contract (条例58): from the notice on
+    with pytest.raises(ValidationFailed) as exc:
+        services_contract.settle_obligation(actor=world.tenderer, obligation=deposit,
+                                            status="paid", on=date(2026, 12, 17))  # fmt: skip
+    assert exc.value.code == "paid_before_award"
+    assert award_events(world) == before
+    assert set(Obligation.objects.values_list("status", flat=True)) == {"due"}
+    paid = services_contract.settle_obligation(actor=world.tenderer, obligation=deposit,
+                                               status="paid", on=date(2026, 12, 19))  # fmt: skip
+    assert paid.paid_on == date(2026, 12, 19)
+    paid = services_contract.settle_obligation(actor=world.tenderer, obligation=payment,
+                                               status="paid", on=date(2026, 12, 20))  # fmt: skip
+    assert paid.paid_on == date(2026, 12, 20)
+
+
+@pytest.mark.parametrize(
+    ("values", "code"),
+    [
+        ({"amount": "100.005"}, "bad_amount"),
+        ({"due_on": date(9999, 12, 31)}, "bad_date"),
+        ({"due_on": date(1, 1, 1)}, "bad_date"),
+        ({"refund_due_on": date(9999, 12, 31)}, "bad_date"),
+    ],
+)
+def test_obligation_refusals_change_nothing(world, values, code) -> None:  # type: ignore[no-untyped-def]
+    awarded(world)
+    world.at(cn(2026, 12, 21, 10))
+    row = contract(world)
+    before = award_events(world)
+    with pytest.raises(ValidationFailed) as exc:
+        services_contract.add_obligation(actor=world.tenderer, contract=row, **{
+            "kind": "quality_deposit", "name": "质量保证金", "amount": "100.00",
+            "due_on": date(2027, 6, 30), "refund_due_on": date(2028, 6, 30)} | values)  # fmt: skip
+    assert exc.value.code == code
+    assert Obligation.objects.count() == 1  # the performance deposit only
+    assert award_events(world) == before
+
+
 def test_warnings_before_and_after_the_contract_due_date(world) -> None:  # type: ignore[no-untyped-def]
     staff = make_user("center_ops_2", "center_operations")
     # the report is signed and not yet published: the publicity must start by Thursday 17

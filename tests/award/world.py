@@ -20,7 +20,7 @@ from ggzy.core.clock import CHINA
 from ggzy.evaluation import services_report, services_review
 from ggzy.evaluation.models import EvaluationSession
 from ggzy.registry.models import Entity
-from ggzy.tendering.models import Section
+from ggzy.tendering.models import Project, Section
 from tests.api.support import register
 from tests.bidding import world as bw
 from tests.conftest import make_user
@@ -138,3 +138,20 @@ def days(n: float) -> timedelta:
 
 def entity_of(world: AwardWorld, n: int) -> Entity:
     return world.bidder(n).entity
+
+
+def unconfirmed_agent(world: AwardWorld) -> Any:
+    """An agency appointed on the project whose appointment the tenderer never confirmed (委托
+    not confirmed): one of its members, holding the agent role."""
+    user = make_user("agency_admin", Role.AGENT)
+    agency = register(user, 701, name="南京某招标代理有限公司", is_bidder=False, is_agent=True,
+                      legal_representative_id=ew.legal_rep_id(701))  # fmt: skip
+    Project.objects.filter(pk=world.section.project_id).update(
+        agent=agency, agency_confirmed_at=None, agency_confirmed_by=None
+    )
+    return user
+
+
+def fresh(world: AwardWorld) -> Section:
+    """The section re-read with its project (after a direct update of the project)."""
+    return Section.objects.select_related("project").get(pk=world.section.pk)

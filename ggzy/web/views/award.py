@@ -138,14 +138,16 @@ def awards(request: HttpRequest) -> HttpResponse:
 
 def _public_context(request: HttpRequest, section: Section) -> dict[str, Any]:
     actor = request.user
-    context: dict[str, Any] = {"section": section, "stage": selectors.stage_of(section),
-                               "publicity": None, "candidates": [], "award": None,
-                               "verified": False, "contract": None}  # fmt: skip
+    context: dict[str, Any] = {"section": section,
+                               "stage": selectors.visible_stage(actor, section),
+                               "publicity": None, "candidates": [], "show_scores": False,
+                               "award": None, "verified": False, "contract": None}  # fmt: skip
     try:
         publicity = selectors.visible_publicity(actor, section)
     except NotFound:
         return context
     context["publicity"], context["candidates"] = publicity, selectors.candidates(publicity)
+    context["show_scores"] = selectors.scores_public(actor, publicity)
     award = selectors.award_of(section)
     if award is not None:
         context["award"], context["verified"] = award, selectors.award_verified(award)
@@ -173,6 +175,7 @@ def _manage_context(request: HttpRequest, section: Section, **forms_in: Any) -> 
     context["publicity"] = publicity
     context["candidates"] = selectors.candidates(publicity) if publicity else []
     context["preview"] = [] if publicity else selectors.report_candidates(section)
+    context["show_scores"] = True  # the tenderer side and staff only (checked by ``manage``)
     context["objections"] = selectors.objections_for(request.user, publicity) if publicity else []
     context["contract"] = selectors.contract_of(section)
     context["tracker"] = selectors.obligations_for(request.user, section)

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ggzy.accounts.gate import allowed
@@ -23,7 +24,7 @@ from ggzy.catalog import selectors as catalog
 from ggzy.core.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
 from ggzy.registry import selectors as registry
 from ggzy.registry.models import Membership
-from ggzy.tendering import selectors, services
+from ggzy.tendering import invitations, selectors, services
 from ggzy.tendering.models import Project, Section
 from ggzy.tendering.states import ObjectionStatus, Phase
 from ggzy.web.forms_tendering import (
@@ -138,6 +139,8 @@ def project_page(request: HttpRequest, public_id: str, *, objection_form: Any = 
         "objection_form": objection_form or _objection_form(request),
         "is_member": selectors.can_view_private(request.user, project),
         "can_bid": allowed(request.user, "bidding.submit"),
+        "invited_tender": project.procedure_id == invitations.INVITED_TENDER,
+        "my_invitations": selectors.own_invitations(request.user, project),
     }
     return render(request, "web/tendering/project.html", context, status=status)
 
@@ -301,6 +304,10 @@ def _workspace_page(request: HttpRequest, project: Project, status: int = 200,
         "is_tenderer_member": Membership.objects.filter(
             user_id=request.user.pk, entity_id=project.tenderer_id
         ).exists(),
+        "invited_tender": project.procedure_id == invitations.INVITED_TENDER,
+        "invitations": selectors.invitations_for(request.user, project),
+        "minimum_invitees": invitations.minimum(project),
+        "invitation_form": forms_.get("invitation_form") or InvitationForm(),
     }
     return render(request, "web/tendering/workspace_project.html", context, status=status)
 
@@ -441,6 +448,43 @@ def issue_clarification(request: HttpRequest, public_id: str) -> HttpResponse:
             messages.success(request, _("澄清/修改已发布。"))
             return redirect("web:workspace_project", public_id=project.public_id)
     return _workspace_page(request, project, status=400, clarification_form=form)
+
+
+class InvitationForm(forms.Form):
+    """The invitees' USCCs, one per line (or separated by spaces or commas). Kept beside its one
+    view; the service checks each code (法17)."""
+
+    entities = forms.CharField(
+        label=gettext_lazy("受邀投标人统一社会信用代码（每行一个）"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+    )
+
+    def usccs(self) -> list[str]:
+        text = self.cleaned_data["entities"].replace(",", " ").replace("，", " ")
+        return text.split()
+
+
+@login_required
+@require_POST
+def invite_bidders(request: HttpRequest, public_id: str) -> HttpResponse:
+    project = _my_project(request, public_id)
+    if isinstance(project, HttpResponse):
+        return project
+    form = InvitationForm(request.POST)
+    if form.is_valid():
+        try:
+            made = invitations.invite_bidders(actor=request.user, project=project,
+                                              usccs=form.usccs())  # fmt: skip
+        except (NotAuthenticated, PermissionDenied) as exc:
+            return error_page(request, 403, exc.message)
+        except DomainError as exc:
+            uscc = exc.detail.get("uscc") if isinstance(exc.detail, dict) else None
+            form.add_error("entities", f"{exc.message}{'：' + uscc if uscc else ''}")
+        else:
+            messages.success(request, _("已发出投标邀请：%(n)d家") % {"n": len(made)})
+            return redirect("web:workspace_project", public_id=project.public_id)
+    return _workspace_page(request, project, status=400, invitation_form=form)
 
 
 @login_required

@@ -1,4 +1,5 @@
 """``ggzy project list [--queue] | show ID | accept ID --as U | return ID --reason T --as U |
+invite ID USCC… --as U | invitations ID |
 publish ID --announcement-file F --deadline ISO --sale-until ISO --as U``."""
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def _project(ident: str) -> Any:
 
 
 class Command(BaseCommand):
-    help = "Tender projects: list, show, accept (受理), return, publish."
+    help = "Tender projects: list, show, accept (受理), return, invite (邀请招标), publish."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -48,6 +49,12 @@ class Command(BaseCommand):
         ret.add_argument("id")
         ret.add_argument("--reason", required=True)
         ret.add_argument("--as", dest="username", required=True)
+        inv = sub.add_parser("invite", help="invite bidders (USCCs) to an invited tender")
+        inv.add_argument("id")
+        inv.add_argument("usccs", nargs="+", metavar="USCC")
+        inv.add_argument("--as", dest="username", required=True)
+        invs = sub.add_parser("invitations", help="who was invited to an invited tender")
+        invs.add_argument("id")
         pub = sub.add_parser("publish", help="publish an accepted project's announcement")
         pub.add_argument("id")
         pub.add_argument("--announcement-file", required=True)
@@ -75,6 +82,12 @@ class Command(BaseCommand):
                     reason=opts["reason"],
                 )
                 self.stdout.write(f"{p.public_id}: returned")
+            elif action == "invite":
+                self._invite(opts)
+            elif action == "invitations":
+                for i in _project(opts["id"]).invitations.select_related("entity"):
+                    stamp = i.invited_at.isoformat(timespec="minutes")
+                    self.stdout.write(f"{i.entity.uscc}  {stamp}  {i.entity.name}")
             elif action == "publish":
                 self._publish(opts)
         except DomainError as exc:
@@ -115,3 +128,12 @@ class Command(BaseCommand):
             bid_deadline=checks.moment(opts["deadline"], "deadline"),
         )
         self.stdout.write(f"{p.public_id}: published at {p.published_at.isoformat()}")
+
+    def _invite(self, opts: dict[str, Any]) -> None:
+        from ggzy.tendering import invitations
+
+        made = invitations.invite_bidders(
+            actor=_user(opts["username"]), project=_project(opts["id"]), usccs=opts["usccs"]
+        )
+        for i in made:
+            self.stdout.write(f"{i.entity.uscc}: invited ({i.entity.name})")
