@@ -92,9 +92,10 @@ class ConflictIn(StrictSchema):
 class RatingIn(StrictSchema):
     session_ref: str = Field(..., min_length=1, max_length=64, description="评标会编号（已签署）")
     rater_kind: Literal["center", "tenderer"]
-    score: int = Field(..., ge=1, le=5)
+    # strict: a misconduct flag suspends the expert; "yes" or a score of true must not pass
+    score: int = Field(..., ge=1, le=5, strict=True)
     comment: str = Field("", max_length=1000)
-    misconduct: bool = False
+    misconduct: bool = Field(False, strict=True)
 
 
 class PartyOut(StrictSchema):

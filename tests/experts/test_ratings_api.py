@@ -108,6 +108,9 @@ def test_the_tenderer_finds_its_signed_session_and_its_experts(world):  # type: 
         ("ops", {"score": 0}, 422, None, ()),
         ("ops", {"score": 10**30}, 422, None, ()),
         ("ops", {"rater_kind": "bidder"}, 422, None, ()),
+        ("ops", {"score": True}, 422, None, ()),  # not silently a 1
+        ("ops", {"score": "4"}, 422, None, ()),
+        ("ops", {"misconduct": "yes"}, 422, None, ()),  # would suspend the expert
         ("ops", {"comment": "长" * 1001}, 422, None, ()),
     ],
 )  # fmt: skip
