@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "ggzy.evaluation",
     "ggzy.venues",
     "ggzy.award",
+    "ggzy.disclosure",
+    "ggzy.exchange",
     "ggzy.web",
 ]
 
