@@ -18,12 +18,14 @@ from ggzy.api import PUBLIC
 from ggzy.award import selectors, services, services_contract
 from ggzy.award.models import AwardNotice, Candidate, Contract, Objection, Obligation, Publicity
 from ggzy.award.schemas import (
+    AwardCandidateOut,
     AwardConfirmIn,
     AwardContractIn,
     AwardContractOut,
     AwardFilingIn,
     AwardMyResultOut,
     AwardNoticeOut,
+    AwardNoticePrivateOut,
     AwardObjectionIn,
     AwardObjectionOut,
     AwardObligationIn,
@@ -35,6 +37,7 @@ from ggzy.award.schemas import (
     AwardSettleIn,
     AwardSummaryOut,
     AwardWarningOut,
+    AwardWithdrawIn,
 )
 from ggzy.core.errors import NotFound
 from ggzy.core.schemas import ErrorOut
@@ -61,7 +64,9 @@ def candidate_out(c: Candidate, *, scores: bool) -> dict[str, Any]:
     procurement: not to the public)."""
     return {"rank": c.rank, "label": c.label, "bidder": _party(c.entity), "price": str(c.price),
             "evaluated_price": _money(c.evaluated_price) if scores else None,
-            "total": _money(c.total) if scores else None}  # fmt: skip
+            "total": _money(c.total) if scores else None,
+            "withdrawn": c.withdrawn_at is not None,
+            "withdrawal_ground": c.withdrawal_ground or None}  # fmt: skip
 
 
 def publicity_out(actor: Any, p: Publicity) -> dict[str, Any]:
@@ -89,7 +94,13 @@ def award_out(a: AwardNotice) -> dict[str, Any]:
         "issued_at": a.issued_at, "record": a.record, "record_sha256": a.record_sha256,
         "signature": a.signature, "key_id": a.key_id, "record_seq": a.record_seq,
         "verified": selectors.award_verified(a), "validity_warning": a.validity_warning,
+        "deemed": a.deemed,
     }  # fmt: skip
+
+
+def award_private_out(a: AwardNotice) -> dict[str, Any]:
+    return {**award_out(a), "report_filed_at": a.report_filed_at,
+            "report_reference": a.report_reference}  # fmt: skip
 
 
 def contract_out(c: Contract) -> dict[str, Any]:
@@ -207,6 +218,28 @@ def issue_award(request: HttpRequest, section_id: str, payload: AwardConfirmIn) 
     notice = services.issue_award(actor=_actor(request), section=_section(request, section_id),
                                   rank=payload.rank, reason=payload.reason)  # fmt: skip
     return Status(201, award_out(notice))
+
+
+@router.post("/sections/{section_id}/candidates/{rank}/withdraw",
+             response={200: AwardCandidateOut, **ERRORS})  # fmt: skip
+def withdraw_candidate(
+    request: HttpRequest, section_id: str, rank: int, payload: AwardWithdrawIn
+) -> Any:
+    """条例55: a candidate drops out before the award (the tenderer records the ground)."""
+    candidate = services.withdraw_candidate(
+        actor=_actor(request), section=_section(request, section_id), rank=rank,
+        ground=payload.ground, reason=payload.reason,
+    )  # fmt: skip
+    return candidate_out(candidate, scores=False)
+
+
+@router.post("/sections/{section_id}/award/report", response={200: AwardNoticePrivateOut, **ERRORS})
+def file_award_report(request: HttpRequest, section_id: str, payload: AwardFilingIn) -> Any:
+    """R28: the tenderer's written report to the supervisor, within 15 days of the award."""
+    notice = services.file_award_report(actor=_actor(request),
+                                        section=_section(request, section_id),
+                                        reference=payload.reference)  # fmt: skip
+    return award_private_out(notice)
 
 
 @router.get("/sections/{section_id}/award", response={200: AwardNoticeOut, **ERRORS}, auth=PUBLIC)

@@ -15,6 +15,7 @@ from ggzy.award.states import (
     ObligationStatus,
     Regime,
     SecurityForm,
+    WithdrawalGround,
 )
 
 User = settings.AUTH_USER_MODEL
@@ -72,6 +73,12 @@ class Candidate(models.Model):
     total = models.DecimalField(
         _("综合得分"), null=True, blank=True, max_digits=8, decimal_places=2
     )
+    # 条例55: a candidate that drops out before the award (never deleted: the publicity stands)
+    withdrawn_at = models.DateTimeField(_("退出时间"), null=True, blank=True)
+    withdrawal_ground = models.CharField(
+        _("退出情形"), max_length=20, choices=WithdrawalGround.choices, blank=True
+    )
+    withdrawal_reason = models.TextField(_("退出说明"), blank=True)
 
     class Meta:
         ordering = ["publicity", "rank"]
@@ -136,6 +143,11 @@ class AwardNotice(models.Model):
     key_id = models.CharField(max_length=64)
     record_seq = models.BigIntegerField(null=True, blank=True)
     validity_warning = models.BooleanField(_("晚于R37期限"), default=False)
+    # 87号令68 / R31: the purchaser did not decide in time, so the first candidate is deemed chosen
+    deemed = models.BooleanField(_("视为确定排名第一"), default=False)
+    # R28 (法47): the tenderer's written report to the supervisor within 15 days of the award
+    report_filed_at = models.DateTimeField(_("书面报告提交时间"), null=True, blank=True)
+    report_reference = models.CharField(_("书面报告文号"), max_length=64, blank=True)
     issued_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     issued_at = models.DateTimeField(_("发出时间"))
 

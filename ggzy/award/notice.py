@@ -45,6 +45,7 @@ def build_record(notice: AwardNotice, rules: AwardRules) -> dict[str, Any]:
             "ends_at": _china(publicity.ends_at),
         },
         "reason": notice.reason or None,
+        "deemed_chosen": notice.deemed,
         "issued_at": _china(notice.issued_at),
         "contract_deadline": contract_deadline(notice.issued_at, rules).isoformat(),
         "rule": rules.contract_within.rule,

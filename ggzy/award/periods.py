@@ -18,6 +18,11 @@ contract filed              —                               ≤ 7 working days
 deposits refunded           everyone after the contract     losers after the notice, the
                             (R12)                           winner after the contract (R13)
 award finished              30 working days before the bids' validity ends (R37, both)
+winner confirmed            —                               ≤ 5 working days after the report,
+                                                            else candidate 1 is deemed chosen
+                                                            (R31, 87号令68)
+report to the supervisor    ≤ 15 days after the award       —
+                            (R28, 法47)
 ==========================  ==============================  ===================================
 
 Day counting (87号令85): the day of the event is not counted; "≤ N days" means the N-th day
@@ -56,6 +61,8 @@ class AwardRules:
     contract_filing: Period | None
     refund_losers_on_award: bool
     validity_margin: Period
+    decision_within: Period | None = None  # the purchaser's decision after the report (R31)
+    award_report_within: Period | None = None  # the written report to the supervisor (R28)
 
 
 WORKS = AwardRules(
@@ -68,6 +75,7 @@ WORKS = AwardRules(
     contract_filing=None,
     refund_losers_on_award=False,
     validity_margin=Period(30, True, "R37"),
+    award_report_within=Period(15, False, "R28"),
 )
 PROCUREMENT = AwardRules(
     regime=Regime.PROCUREMENT,
@@ -79,6 +87,7 @@ PROCUREMENT = AwardRules(
     contract_filing=Period(7, True, "R27"),
     refund_losers_on_award=True,
     validity_margin=Period(30, True, "R37"),
+    decision_within=Period(5, True, "R31"),
 )
 
 
@@ -128,6 +137,21 @@ def reply_due(raised_at: datetime, rules: AwardRules) -> datetime:
 def contract_deadline(award_issued_at: datetime, rules: AwardRules) -> date:
     """The last day to sign the contract (R26 / R27)."""
     return add(local_date(award_issued_at), rules.contract_within)
+
+
+def decision_due(report_signed_at: datetime, rules: AwardRules) -> date | None:
+    """The purchaser's last day to confirm the winner (R31, 87号令68): after it, the first
+    candidate is deemed chosen. ``None`` where the regime sets no such period."""
+    if rules.decision_within is None:
+        return None
+    return add(local_date(report_signed_at), rules.decision_within)
+
+
+def award_report_due(award_issued_at: datetime, rules: AwardRules) -> date | None:
+    """The last day of the tenderer's written report to the supervisor (R28, 法47)."""
+    if rules.award_report_within is None:
+        return None
+    return add(local_date(award_issued_at), rules.award_report_within)
 
 
 def publication_due(signed_on: date, rules: AwardRules) -> date | None:

@@ -31,6 +31,11 @@ class AwardConfirmIn(StrictSchema):
     reason: str = Field("", max_length=2000)
 
 
+class AwardWithdrawIn(StrictSchema):
+    ground: str = Field(max_length=20)
+    reason: str = Field(max_length=2000)
+
+
 class AwardContractIn(StrictSchema):
     amount: str = Field(min_length=1, max_length=20)
     signed_on: date
@@ -68,6 +73,8 @@ class AwardCandidateOut(Schema):
     price: str
     evaluated_price: str | None
     total: str | None
+    withdrawn: bool
+    withdrawal_ground: str | None
 
 
 class AwardPublicityOut(Schema):
@@ -111,6 +118,12 @@ class AwardNoticeOut(Schema):
     record_seq: int | None
     verified: bool
     validity_warning: bool
+    deemed: bool
+
+
+class AwardNoticePrivateOut(AwardNoticeOut):
+    report_filed_at: datetime | None
+    report_reference: str
 
 
 class AwardMyResultOut(Schema):

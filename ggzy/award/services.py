@@ -23,7 +23,7 @@ from ggzy.award.models import AwardNotice, Candidate, Objection, Publicity
 from ggzy.award.periods import AwardRules, rules_of
 from ggzy.award.rules import AwardScope
 from ggzy.award.selectors import ranked_candidates
-from ggzy.award.states import OBJECTION_TRANSITIONS, ObjectionStatus
+from ggzy.award.states import OBJECTION_TRANSITIONS, ObjectionStatus, WithdrawalGround
 from ggzy.bidding.deposits import schedule_refund
 from ggzy.bidding.models import Deposit
 from ggzy.core import clock
@@ -266,9 +266,120 @@ def _check_validity(section: Section) -> None:
                                "bid_validity_days": section.bid_validity_days})  # fmt: skip
 
 
+def _choose(
+    section: Section, publicity: Publicity, rank: int, reason: str, rules: AwardRules
+) -> tuple[Candidate, bool]:
+    """The candidate the tenderer may confirm, and whether it is the deemed choice (R31).
+
+    The first candidate still in the running is the normal choice. Another needs a recorded
+    reason — and is not open at all where state capital controls the project (条例55) or once
+    the purchaser's decision period is over (R31, 87号令68: the first is then deemed chosen)."""
+    candidates = list(publicity.candidates.select_related("entity", "bid"))
+    winner = next((c for c in candidates if c.rank == rank), None)
+    if winner is None:
+        raise ValidationFailed("没有该排名的中标候选人 (no candidate of that rank)",
+                               code="candidate_not_found", detail={"field": "rank"})  # fmt: skip
+    if winner.withdrawn_at is not None:
+        raise Conflict("该中标候选人已退出 (the candidate has withdrawn)",
+                       code="candidate_withdrawn",
+                       detail={"rank": rank, "ground": winner.withdrawal_ground})  # fmt: skip
+    first = min(c.rank for c in candidates if c.withdrawn_at is None)
+    if rank == first:
+        due = periods.decision_due(publicity.report_signed_at, rules)
+        return winner, due is not None and clock.today() > due
+    if section.project.state_controlled:
+        raise Conflict("国有资金占控股或者主导地位的项目，应当确定排名第一的中标候选人为中标人"
+                       "（条例55）(state capital controls the project: the first candidate in the "
+                       "running must be chosen)", code="first_candidate_required",
+                       detail={"rank": first, "rule": "条例55"})  # fmt: skip
+    due = periods.decision_due(publicity.report_signed_at, rules)
+    if due is not None and clock.today() > due:
+        raise Conflict("采购人未在评标报告送达后5个工作日内确定中标人，视为确定排名第一的中标候选人"
+                       "（R31，87号令68）(the decision period is over: the first candidate is "
+                       "deemed chosen)", code="decision_period_over",
+                       detail={"rank": first, "decision_due": due.isoformat(), "rule": "R31"})  # fmt: skip
+    if not reason:
+        raise ValidationFailed("未确定排名第一的中标候选人为中标人的，须说明理由 (a reason is "
+                               "required for any candidate but the first)",
+                               code="reason_required", detail={"field": "reason"})  # fmt: skip
+    return winner, False
+
+
+def withdraw_candidate(
+    *, actor: Any, section: Section, rank: int, ground: str, reason: str
+) -> Candidate:
+    """A candidate drops out before the award (条例55: gave up, force majeure, no performance
+    security, unlawful conduct found): the tenderer records it with the ground and the
+    explanation; the next candidate by rank may then be chosen, or the section tendered again
+    when none is left. The publicity itself stands."""
+    require_manager(actor, section)
+    if ground not in WithdrawalGround.values:
+        raise ValidationFailed("退出情形无效 (unknown ground)", code="bad_ground",
+                               detail={"field": "ground", "allowed": list(WithdrawalGround.values)})  # fmt: skip
+    reason = checks.text(reason, "reason", max_length=2000)
+    if isinstance(rank, bool) or not isinstance(rank, int):
+        raise ValidationFailed("排名无效 (bad rank)", code="candidate_not_found",
+                               detail={"field": "rank"})  # fmt: skip
+    with transaction.atomic():
+        section = locked_section(section)
+        publicity = Publicity.objects.filter(section=section).first()
+        if publicity is None:
+            raise Conflict("尚未公示中标候选人 (the candidates are not published)",
+                           code="candidates_not_published")  # fmt: skip
+        if AwardNotice.objects.filter(section=section).exists():
+            raise Conflict("已发出中标通知书 (the award notice is issued)", code="award_exists")
+        candidate = publicity.candidates.select_related("entity").filter(rank=rank).first()
+        if candidate is None:
+            raise ValidationFailed("没有该排名的中标候选人 (no candidate of that rank)",
+                                   code="candidate_not_found", detail={"field": "rank"})  # fmt: skip
+        if candidate.withdrawn_at is not None:
+            raise Conflict("该中标候选人已退出 (the candidate has withdrawn)",
+                           code="candidate_withdrawn", detail={"rank": rank})  # fmt: skip
+        candidate.withdrawn_at = clock.now()
+        candidate.withdrawal_ground = ground
+        candidate.withdrawal_reason = reason
+        candidate.save(update_fields=["withdrawn_at", "withdrawal_ground", "withdrawal_reason"])
+        left = publicity.candidates.filter(withdrawn_at__isnull=True).count()
+        event(actor, section, "award.candidate_withdrawn", {
+            "rank": rank, "uscc": candidate.entity.uscc, "ground": ground,
+            "reason_sm3": sm3(reason), "candidates_left": left,
+        })  # fmt: skip
+    return candidate
+
+
+def file_award_report(*, actor: Any, section: Section, reference: str) -> AwardNotice:
+    """R28 (法47): within 15 days of the award the tenderer reports the tendering to the
+    supervisor in writing; the platform records when and under which reference (a report
+    filed after the period is recorded as it happened, and stays warned about)."""
+    require_manager(actor, section)
+    reference = checks.text(reference, "reference", max_length=64)
+    with transaction.atomic():
+        section = locked_section(section)
+        notice = AwardNotice.objects.filter(section=section).first()
+        if notice is None:
+            raise Conflict("尚未发出中标通知书 (no award notice yet)", code="award_not_issued")
+        rules = rules_for(section)
+        due = periods.award_report_due(notice.issued_at, rules)
+        if due is None:
+            raise Conflict("政府采购项目无需提交此书面报告，合同备案见R27 (no such report under "
+                           "government procurement: the contract is filed instead)",
+                           code="report_not_required")  # fmt: skip
+        if notice.report_filed_at is not None:
+            raise Conflict("书面报告已提交 (the report is already filed)", code="report_filed")
+        notice.report_filed_at = clock.now()
+        notice.report_reference = reference
+        notice.save(update_fields=["report_filed_at", "report_reference"])
+        event(actor, section, "award.report_filed", {
+            "notice": notice.public_id, "reference": reference, "due": due.isoformat(),
+            "late": clock.today() > due,
+        })  # fmt: skip
+    return notice
+
+
 def issue_award(*, actor: Any, section: Section, rank: int = 1, reason: str = "") -> AwardNotice:
-    """The tenderer confirms the winner after the publicity — candidate 1, or another with a
-    recorded reason — and the platform signs and publishes the award notice (中标通知书).
+    """The tenderer confirms the winner after the publicity — the first candidate still in the
+    running, or another with a recorded reason where the rules allow it (:func:`_choose`) — and
+    the platform signs and publishes the award notice (中标通知书).
     Under government procurement the losers' deposits fall due for refund (R13)."""
     require_manager(actor, section)
     reason = checks.text(reason, "reason", max_length=2000, required=False)
@@ -279,21 +390,14 @@ def issue_award(*, actor: Any, section: Section, rank: int = 1, reason: str = ""
     with transaction.atomic():
         section = locked_section(section)
         publicity = _publicity_for_award(section, now)
-        winner = publicity.candidates.select_related("entity", "bid").filter(rank=rank).first()
-        if winner is None:
-            raise ValidationFailed("没有该排名的中标候选人 (no candidate of that rank)",
-                                   code="candidate_not_found", detail={"field": "rank"})  # fmt: skip
-        if rank != 1 and not reason:
-            raise ValidationFailed("未确定排名第一的中标候选人为中标人的，须说明理由 (a reason is "
-                                   "required for any candidate but the first)",
-                                   code="reason_required", detail={"field": "reason"})  # fmt: skip
         rules = rules_for(section)
+        winner, deemed = _choose(section, publicity, rank, reason, rules)
         _check_validity(section)
         limit = periods.award_by(section.bid_deadline, section.bid_validity_days, rules)
         notice = AwardNotice(
             public_id=secrets.token_hex(16), section=section, publicity=publicity,
             winner=winner, entity=winner.entity, amount=winner.price, reason=reason,
-            validity_warning=limit is not None and clock.today() > limit,
+            validity_warning=limit is not None and clock.today() > limit, deemed=deemed,
             issued_by=actor, issued_at=now,
         )  # fmt: skip
         notices.sign(notice, rules)
@@ -303,7 +407,7 @@ def issue_award(*, actor: Any, section: Section, rank: int = 1, reason: str = ""
             "signature": notice.signature, "key_id": notice.key_id, "rank": rank,
             "uscc": winner.entity.uscc, "amount": str(notice.amount),
             "reason_sm3": sm3(reason) if reason else None,
-            "validity_warning": notice.validity_warning,
+            "validity_warning": notice.validity_warning, "deemed_chosen": deemed,
             "award_by": limit.isoformat() if limit else None,
         })  # fmt: skip
         notice.save(update_fields=["record_seq"])

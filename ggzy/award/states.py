@@ -33,6 +33,16 @@ class Stage(models.TextChoices):
     CONTRACTED = "contracted", _("合同已签订")
 
 
+class WithdrawalGround(models.TextChoices):
+    """Why a candidate drops out before the award (条例55): the next one by rank may then be
+    chosen, or the section tendered again."""
+
+    GAVE_UP = "gave_up", _("放弃中标")
+    FORCE_MAJEURE = "force_majeure", _("因不可抗力不能履行合同")
+    NO_SECURITY = "no_security", _("不按照招标文件要求提交履约保证金")
+    UNLAWFUL = "unlawful", _("被查实存在影响中标结果的违法行为")
+
+
 class ObjectionStatus(models.TextChoices):
     OPEN = "open", _("待答复")
     ANSWERED = "answered", _("已答复")

@@ -138,7 +138,17 @@ def _publicity(c: _Collector, publicity: Publicity) -> None:
         if limit is not None:
             c.add(section, "award_validity",
                   _("应在投标有效期届满30个工作日前完成定标"), limit, "R37")  # fmt: skip
+        decision = periods.decision_due(publicity.report_signed_at, rules)
+        if decision is not None:
+            c.add(section, "award_decision",
+                  _("采购人应在收到评标报告后5个工作日内确定中标人，逾期视为确定排名第一的中标候选人"),
+                  decision, "R31")  # fmt: skip
         return
+    report_due = periods.award_report_due(award.issued_at, rules)
+    if report_due is not None and award.report_filed_at is None:
+        c.add(section, "award_report",
+              _("招标人应自确定中标人之日起15日内向有关行政监督部门提交书面报告"),
+              report_due, "R28")  # fmt: skip
     contract = contract_of(award)
     if contract is None:
         c.add(section, "contract_signing",

@@ -27,7 +27,7 @@ from ggzy.core.errors import Conflict, DomainError, NotFound, PermissionDenied, 
 from ggzy.ledger.chain import canonical_json, hasher
 from ggzy.ledger.services import append_event, record_refusal
 from ggzy.registry.models import Entity, Membership
-from ggzy.tendering import checks
+from ggzy.tendering import checks, invitations
 from ggzy.tendering.models import Section
 from ggzy.tendering.states import ProjectStatus
 
@@ -132,6 +132,7 @@ def open_deposit(
     if section.project.status != ProjectStatus.PUBLISHED or section.failed_at is not None:
         raise Conflict("标段未在投标中 (section not open for bids)", code="section_not_open")
     _before_deadline(section)
+    invitations.require_invited(actor, section.project, entity, subject="bidding:deposit")
     if section.deposit <= 0:
         raise ValidationFailed("本标段无需缴纳保证金 (no deposit required)",
                                code="no_deposit_required")  # fmt: skip

@@ -19,6 +19,7 @@ from ggzy.experts import draw_api, excel, ratings, selectors, services, taxonomy
 from ggzy.experts.checks import ExpertData
 from ggzy.experts.models import Expert, Specialty
 from ggzy.experts.schemas import (
+    AccountLinkIn,
     ConflictIn,
     ConflictOut,
     ExpertEntryIn,
@@ -358,6 +359,16 @@ def retire(request: HttpRequest, expert_id: str, payload: ExpertReasonIn) -> Any
         expert=_expert(request, expert_id),
         reason=payload.reason,  # type: ignore[attr-defined]
     )
+    return _fresh(expert)
+
+
+@router.post("/{expert_id}/account", response={200: ExpertOut, **ERRORS})
+def link_account(request: HttpRequest, expert_id: str, payload: AccountLinkIn) -> Any:
+    """Link an expert entered without an account to the expert's own account (center staff)."""
+    expert = services.link_account(
+        actor=request.auth, expert=_expert(request, expert_id),  # type: ignore[attr-defined]
+        username=payload.username,
+    )  # fmt: skip
     return _fresh(expert)
 
 

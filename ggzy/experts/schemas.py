@@ -73,6 +73,10 @@ class ExpertReasonIn(StrictSchema):
     reason: str = REASON
 
 
+class AccountLinkIn(StrictSchema):
+    username: str = Field(..., max_length=150)
+
+
 class SuspendIn(StrictSchema):
     reason: str = REASON
     until: date | None = Field(None, description="暂停至（含）；留空为无限期")

@@ -402,6 +402,32 @@ def update_expert(*, actor: User, expert: Expert, changes: dict[str, Any]) -> Ex
     return locked
 
 
+def link_account(*, actor: User, expert: Expert, username: str) -> Expert:
+    """Center staff link an expert entered without an account (an import, a paper application)
+    to the expert's own platform account, so that the expert can confirm invitations, sit on a
+    committee and sign reports (seating refuses ``expert_without_account``). A link is made
+    once; the account must hold the expert role, be linked to no other expert and not be the
+    actor's own."""
+    _manage(actor, expert)
+    if not isinstance(username, str) or not username.strip():
+        raise ValidationFailed("请填写专家账户用户名 (username required)", code="required",
+                               detail={"field": "username"})  # fmt: skip
+    if username.strip() == getattr(actor, "username", None):
+        raise _own_record(actor, f"user:{actor.pk}")
+    with transaction.atomic():
+        locked = _locked(expert)
+        if locked.user_id is not None:
+            raise Conflict("该专家已关联账户 (the expert already has an account)",
+                           code="expert_has_account")  # fmt: skip
+        user = expert_account(username.strip()[:150], actor=actor)
+        assert user is not None  # a non-empty name finds an account or raises
+        locked.user = user
+        locked.updated_at = clock.now()
+        locked.save(update_fields=["user", "updated_at"])
+        _event(actor, locked, "experts.account_linked", {"user": user.pk})
+    return locked
+
+
 # --- the expert's own calendar and declarations ------------------------------------------------
 
 

@@ -160,6 +160,7 @@ def project_out(actor: Any, project: Project, *, private: bool | None = None) ->
         subject_type=project.subject_type,
         investment_project_code=project.investment_project_code,
         funding_source=project.funding_source,
+        state_controlled=project.state_controlled,
         description=project.description,
         ruleset_version=project.ruleset.version,
         announcement=project.announcement,

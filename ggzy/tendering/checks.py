@@ -53,6 +53,13 @@ def text(value: Any, field: str, *, max_length: int, required: bool = True) -> s
     return str(value)
 
 
+def flag(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise bad(f"{field} 须为 true 或 false ({field} must be true or false)", "bad_flag",
+                  field=field)  # fmt: skip
+    return value
+
+
 def investment_code(value: str, *, required: bool) -> str:
     value = (value or "").strip()
     if not value:

@@ -22,11 +22,11 @@ from typing import Any
 from django.db import transaction
 
 from ggzy.accounts.gate import allowed, require
-from ggzy.bidding.register import sealed_actor
+from ggzy.bidding.register import seal, sealed_actor
 from ggzy.core import clock
-from ggzy.core.errors import Conflict, ValidationFailed
+from ggzy.core.errors import Conflict, PermissionDenied, ValidationFailed
 from ggzy.core.identifiers import IdentifierError, validate_uscc
-from ggzy.ledger.services import append_event
+from ggzy.ledger.services import append_event, record_refusal
 from ggzy.registry.models import Entity
 from ggzy.tendering.models import Invitation, Project
 from ggzy.tendering.states import ProjectStatus
@@ -167,3 +167,20 @@ def require_enough_invitations(project: Project) -> None:
 
 def is_invited(project: Project, entity: Entity) -> bool:
     return project.invitations.filter(entity=entity).exists()
+
+
+def require_invited(actor: Any, project: Project, entity: Entity, *, subject: str) -> None:
+    """An invited tender is closed to everyone the tenderer did not invite: bids, deposits and
+    objections to the documents alike (招标投标法17). The refusal is recorded as the bid
+    refusals are before the deadline: under a sealed actor, naming no entity — who tries to take
+    part is as secret as who does (R42) — with the user and entity sealed for the opening."""
+    if project.procedure_id != INVITED_TENDER or is_invited(project, entity):
+        return
+    record_refusal(
+        actor=sealed_actor(actor, f"refusal:{secrets.token_hex(8)}"),
+        event_type="tendering.not_invited_refused", subject=subject, reason="not_invited",
+        sealed=seal("refusal", "invitations",
+                    {"user": getattr(actor, "pk", None), "uscc": entity.uscc}),
+    )  # fmt: skip
+    raise PermissionDenied("邀请招标仅限受邀投标人 (invited tender: not invited)",
+                           code="not_invited")  # fmt: skip

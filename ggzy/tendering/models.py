@@ -46,6 +46,8 @@ class Project(models.Model):
         _("采购标的类型"), max_length=10, choices=SubjectType.choices, default=SubjectType.WORKS
     )
     funding_source = models.CharField(_("资金来源"), max_length=120)
+    # 国有资金占控股或者主导地位 (条例55): the first candidate must be chosen unless it drops out
+    state_controlled = models.BooleanField(_("国有资金占控股或主导地位"), default=False)
     budget = models.DecimalField(_("项目预算/估算（元）"), max_digits=16, decimal_places=2)
     description = models.TextField(_("项目概况"), blank=True)
     status = models.CharField(

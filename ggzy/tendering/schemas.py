@@ -33,6 +33,7 @@ class ProjectIn(StrictSchema):
     subject_type: str = Field("works", max_length=10)
     investment_project_code: str = Field("", max_length=40)
     funding_source: str = Field(..., max_length=120)
+    state_controlled: bool = False
     budget: str = MONEY
     description: str = Field("", max_length=5000)
     sections: list[dict[str, Any]] = Field(..., min_length=1, max_length=50)
@@ -48,6 +49,7 @@ class ProjectEditIn(StrictSchema):
     subject_type: str = Field("works", max_length=10)
     investment_project_code: str = Field("", max_length=40)
     funding_source: str = Field(..., max_length=120)
+    state_controlled: bool = False
     budget: str = MONEY
     description: str = Field("", max_length=5000)
     sections: list[dict[str, Any]] = Field(..., min_length=1, max_length=50)
@@ -170,6 +172,7 @@ class ProjectOut(ProjectSummaryOut):
     subject_type: str
     investment_project_code: str
     funding_source: str
+    state_controlled: bool
     description: str
     ruleset_version: int
     announcement: str

@@ -266,6 +266,18 @@ def invitations_for(actor: Any, project: Project) -> QuerySet[Invitation]:
     return qs.filter(entity_id__in=member_entity_ids(actor))
 
 
+def my_invitations(actor: Any) -> QuerySet[Invitation]:
+    """Every invitation to bid of the entities the actor acts for, in published projects (a
+    draft's invitations are the tenderer's business until it publishes), newest first: the
+    bidder's "受邀投标" list."""
+    return (
+        Invitation.objects.filter(entity_id__in=member_entity_ids(actor),
+                                  project__status=ProjectStatus.PUBLISHED)
+        .select_related("entity", "project", "project__tenderer")
+        .order_by("-invited_at", "-pk")
+    )  # fmt: skip
+
+
 def own_invitations(actor: Any, project: Project) -> QuerySet[Invitation]:
     """The invitations of the entities the actor acts for ("您已受邀投标"), whoever else the
     actor is: a page everyone may see lists no one else's."""

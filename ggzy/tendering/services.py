@@ -28,6 +28,7 @@ from ggzy.ledger.chain import hasher
 from ggzy.ledger.services import append_event, record_refusal
 from ggzy.registry.models import Entity, Region
 from ggzy.tendering import checks
+from ggzy.tendering.invitations import require_invited
 from ggzy.tendering.models import (
     Clarification,
     Download,
@@ -109,6 +110,7 @@ class ProjectTerms:
     subject_type: str = SubjectType.WORKS
     investment_project_code: str = ""
     description: str = ""
+    state_controlled: bool = False
 
 
 def _acting_entities(actor: Any, tenderer: Entity, agent: Entity | None) -> None:
@@ -180,6 +182,7 @@ def _clean(terms: ProjectTerms) -> dict[str, Any]:
                 terms.investment_project_code, required=category.code == "works"
             ),
             "funding_source": checks.text(terms.funding_source, "funding_source", max_length=120),
+            "state_controlled": checks.flag(terms.state_controlled, "state_controlled"),
             "budget": budget,
             "description": checks.text(
                 terms.description, "description", max_length=5000, required=False
@@ -587,6 +590,7 @@ def raise_objection(*, actor: Any, project: Project, entity: Entity, text: str) 
     require(actor, "tendering.object")
     require(actor, "entity.act", entity)
     text = checks.text(text, "text", max_length=10000)
+    require_invited(actor, project, entity, subject=_subject(project))
     now = clock.now()
     too_late: Conflict | None = None
     with transaction.atomic():

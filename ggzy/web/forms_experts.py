@@ -48,6 +48,14 @@ class ReasonForm(forms.Form):
     )
 
 
+class AccountForm(forms.Form):
+    username = forms.CharField(
+        label=_("专家账户用户名"),
+        max_length=150,
+        help_text=_("专家本人注册的、具有评标专家角色的账户"),
+    )
+
+
 class SuspendForm(ReasonForm):
     until = forms.DateField(label=_("暂停至（含，留空为无限期）"), required=False,
                             widget=forms.DateInput(attrs={"type": "date"}))  # fmt: skip

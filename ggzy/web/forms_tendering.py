@@ -86,6 +86,11 @@ class ProjectForm(forms.Form):
         label=_("投资项目代码"), max_length=24, required=False, help_text=_("工程建设项目必填")
     )
     funding_source = forms.CharField(label=_("资金来源"), max_length=120)
+    state_controlled = forms.BooleanField(
+        label=_("国有资金占控股或主导地位"),
+        required=False,
+        help_text=_("是：须确定排名第一的中标候选人为中标人（条例55）"),
+    )
     budget = forms.DecimalField(label=_("项目预算/估算（元）"), max_digits=16, decimal_places=2)
     description = forms.CharField(
         label=_("项目概况"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -185,6 +190,7 @@ class ProjectForm(forms.Form):
             "subject_type": project.subject_type,
             "investment_project_code": project.investment_project_code,
             "funding_source": project.funding_source,
+            "state_controlled": project.state_controlled,
             "budget": project.budget,
             "description": project.description,
             "section_name": first.name,

@@ -13,6 +13,8 @@ from django.db import models
 from django.test import Client
 
 from ggzy.accounts.models import ApiToken, User, UserRole
+from ggzy.award.models import AwardNotice, Candidate, Contract, Obligation, Publicity
+from ggzy.award.models import Objection as AwardObjection
 from ggzy.bidding.models import BankNotification, Bid, Deposit, Opening, OpeningObjection
 from ggzy.catalog.models import Category, Ruleset
 from ggzy.core.models import CalendarDay
@@ -27,6 +29,7 @@ from ggzy.evaluation.models import (
     ViewingSpan,
 )
 from ggzy.evaluation.models import Finding as EvaluationFinding
+from ggzy.experts.draw_models import Draw, DrawnExpert, DrawNotification, DrawQuota
 from ggzy.experts.models import (
     DeclaredConflict,
     Expert,
@@ -44,6 +47,7 @@ from ggzy.registry.models import ContactPerson, Entity, EntityVersion, Membershi
 from ggzy.tendering.models import (
     Clarification,
     Download,
+    Invitation,
     Objection,
     Project,
     Section,
@@ -152,6 +156,17 @@ GUARDED_MODELS: tuple[type[models.Model], ...] = (
     ViewingSpan,
     ExtensionRequest,
     ReportSignature,
+    Draw,
+    DrawQuota,
+    DrawnExpert,
+    DrawNotification,
+    Invitation,
+    Publicity,
+    Candidate,
+    AwardObjection,
+    AwardNotice,
+    Contract,
+    Obligation,
 )
 # Bookkeeping that legitimately moves on a refused request (sign-in counters, token last use).
 _VOLATILE_COLUMNS = {"last_login", "failed_logins", "locked_until", "last_used_at"}

@@ -130,6 +130,9 @@ def for_world(world: Any) -> MatrixAward:
     return world.__dict__["_award"]  # type: ignore[no-any-return]
 
 
+WITHDRAWAL = {"ground": "gave_up", "reason": "书面声明放弃中标"}
+
+
 def _publicity_body(a: MatrixAward) -> dict[str, Any]:
     return {"ends_at": (a.clock.moment + timedelta(days=3)).isoformat()}
 
@@ -192,6 +195,14 @@ def permission_rules(
         f"POST {SECTION}/award": rule(
             tenderer, 201, ("award.notice_issued",), _cast_section("ended", "/award", {"rank": 1}),
         ),
+        f"POST {SECTION}/candidates/{{rank}}/withdraw": rule(
+            tenderer, 200, ("award.candidate_withdrawn",),
+            _cast_section("ended", "/candidates/1/withdraw", WITHDRAWAL),
+        ),
+        f"POST {SECTION}/award/report": rule(
+            tenderer, 200, ("award.report_filed",),
+            _cast_section("awarded", "/award/report", {"reference": "BG-2026-001"}),
+        ),
         f"POST {SECTION}/contract": rule(
             tenderer, 201, ("award.contract_recorded",),
             _cast_section("awarded", "/contract", lambda a: a.contract_body()),
@@ -253,6 +264,8 @@ PREPARED: dict[str, Any] = {
     f"POST {AWARD}/objections/{{award_objection_id}}/reply": _reply,
     f"POST {SECTION}/award": _at("ended", {"rank": 1}),
     f"GET {SECTION}/award": _at("awarded"),
+    f"POST {SECTION}/candidates/{{rank}}/withdraw": _at("ended", WITHDRAWAL),
+    f"POST {SECTION}/award/report": _at("awarded", {"reference": "BG-2026-001"}),
     f"GET {SECTION}/my-result": _at("published"),
     f"POST {SECTION}/contract": _at("awarded", lambda a: a.contract_body()),
     f"GET {SECTION}/contract": _at("contracted"),
@@ -268,9 +281,11 @@ PREPARED: dict[str, Any] = {
 PATH_VALUES: dict[str, Any] = {
     "award_objection_id": lambda w: for_world(w).at("objected").objection.public_id,
     "obligation_id": lambda w: str(for_world(w).at("scheduled").obligation.pk),
+    "rank": lambda w: "1",
 }
 BAD_PATH_VALUES: dict[str, list[tuple[str, int, str]]] = {
     "award_objection_id": [("0" * 32, 404, "objection_not_found"),
                            ("no-such-thing", 404, "objection_not_found")],
     "obligation_id": [("abc", 422, "validation_error"), ("999999", 404, "obligation_not_found")],
+    "rank": [("abc", 422, "validation_error"), ("9", 422, "candidate_not_found")],
 }  # fmt: skip

@@ -130,13 +130,19 @@ def test_the_result_through_the_api(world, http) -> None:  # type: ignore[no-unt
                         {"status": "paid", "on": "2026-12-18"}, token=tenderer)  # fmt: skip
     assert settled.status_code == 200 and settled.json()["status"] == "paid"
 
+    # R28: the written report to the supervisor
+    filed = http.call("POST", f"{API}/sections/{sid}/award/report", {"reference": "宁招报1号"},
+                      token=tenderer)  # fmt: skip
+    assert filed.status_code == 200 and filed.json()["report_reference"] == "宁招报1号"
+    assert filed.json()["report_filed_at"] is not None and filed.json()["deemed"] is False
+
     # the summary and the warnings
     summary = http.call("GET", f"{API}/sections/{sid}").json()
     assert summary["stage"] == "contracted" and summary["contract"]["amount"] == "9000000.00"
     warned = http.call("GET", f"{API}/warnings", token=staff, query={"before": "30"})
     assert warned.status_code == 200
     assert [x["kind"] for x in warned.json()] == ["obligation_due"]  # the performance deposit
-    assert award_events(world)[-1] == "award.obligation_settled"
+    assert award_events(world)[-2:] == ["award.obligation_settled", "award.report_filed"]
 
 
 def test_bad_input_is_refused_in_the_one_error_shape(world, http) -> None:  # type: ignore[no-untyped-def]

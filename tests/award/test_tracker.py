@@ -161,6 +161,8 @@ def test_warnings_before_and_after_the_contract_due_date(world) -> None:  # type
     # the report is signed and not yet published: the publicity must start by Thursday 17
     assert kinds(selectors.warnings(staff)) == [("publicity_start", "upcoming", date(2026, 12, 17))]
     awarded(world)
+    # R28's report to the supervisor is filed at once (tests/award/test_withdrawal.py warns on it)
+    services.file_award_report(actor=world.tenderer, section=world.section, reference="BG-1")
     # the contract is due Sunday 17 January; 3 days ahead it warns, after it is overdue
     assert selectors.warnings(staff, today=date(2027, 1, 13)) == []
     assert kinds(selectors.warnings(staff, today=date(2027, 1, 14))) == [

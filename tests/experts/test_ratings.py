@@ -371,3 +371,19 @@ def test_the_migration_links_old_ratings_naming_a_session_and_keeps_the_others(w
     legacy.refresh_from_db()
     assert (named.session_id, named.session_ref) == (session.pk, session.public_id)
     assert (legacy.session_id, legacy.session_ref) == (None, "ZB-2025-017")
+
+
+def test_the_tenderers_representative_on_the_committee_does_not_rate_its_fellow_experts(world):  # type: ignore[no-untyped-def]
+    # given the tenderer's own account sat on the committee as its representative (招标人代表)
+    from ggzy.evaluation.models import CommitteeMember
+    from ggzy.evaluation.states import MemberKind
+
+    session, tenderer = world.sessions[0], world.tenderer
+    CommitteeMember.objects.create(session=session, kind=MemberKind.TENDERER_REP, user=tenderer,
+                                   ref=f"rep-{tenderer.pk}", name="招标人代表",
+                                   joined_at=clock.now())  # fmt: skip
+    assert ratings.rater_kinds(tenderer, session) == set()
+    # when it rates an expert as the tenderer / then refused, recorded, nothing rated
+    _refused(lambda: _rate(world, tenderer, "tenderer", 1), "not_a_rater",
+             ("experts.rating_refused",))  # fmt: skip
+    assert not Rating.objects.exists()

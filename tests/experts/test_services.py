@@ -390,3 +390,33 @@ def test_a_policy_suspension_never_shortens_or_ends_an_indefinite_one(xw):  # ty
                                      cause={"policy": "rating"})  # fmt: skip
     expert.refresh_from_db()
     assert expert.suspended_until is None and Event.objects.count() == seq
+
+
+def test_staff_link_an_expert_entered_without_an_account_once(xw):  # type: ignore[no-untyped-def]
+    import json
+
+    from ggzy.ledger.models import Event
+    from tests.conftest import make_user
+
+    expert = services.register_expert(actor=xw.staff, data=xw.data())  # e.g. from the import
+    assert expert.user is None
+    _refused(lambda: services.link_account(actor=xw.staff, expert=expert, username="nobody"),
+             "user_not_found")  # fmt: skip
+    _refused(lambda: services.link_account(actor=xw.staff, expert=expert, username=" "), "required")
+    plain = make_user("not_an_expert", "bidder")
+    _refused(lambda: services.link_account(actor=xw.staff, expert=expert,
+                                           username=plain.username), "user_not_found")  # fmt: skip
+    _refused(lambda: services.link_account(actor=xw.owner, expert=expert,
+                                           username=xw.owner.username), "forbidden")  # fmt: skip
+    _refused(lambda: services.link_account(actor=xw.staff, expert=expert,
+                                           username=xw.staff.username), "own_record",
+             ("experts.own_record_refused",))  # fmt: skip
+    linked = services.link_account(actor=xw.staff, expert=expert, username=xw.owner.username)
+    assert linked.user == xw.owner
+    event = Event.objects.filter(event_type="experts.account_linked").get()
+    assert json.loads(event.payload) == {"user": xw.owner.pk}
+    other = services.register_expert(actor=xw.staff, data=xw.data())
+    _refused(lambda: services.link_account(actor=xw.staff, expert=other,
+                                           username=xw.owner.username), "user_taken")  # fmt: skip
+    _refused(lambda: services.link_account(actor=xw.staff, expert=linked,
+                                           username="whoever"), "expert_has_account")  # fmt: skip

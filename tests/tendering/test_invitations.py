@@ -431,3 +431,47 @@ def test_the_cli_invites_as_the_user_and_refuses_in_one_line(world):  # type: ig
                                 for n, u in enumerate(usccs(world, 0, 1, 2))]  # fmt: skip
     listed = _run("invitations", project.public_id).splitlines()
     assert [line.split()[0] for line in listed] == usccs(world, 0, 1, 2)
+
+
+def test_deposits_and_objections_are_for_invitees_only(world):  # type: ignore[no-untyped-def]
+    # given an invited tender published with bidders 0, 1, 2 invited
+    from ggzy.bidding import deposits
+    from ggzy.bidding.models import Deposit
+    from ggzy.tendering.models import Objection
+
+    project = invited_and_published(world)
+    section = project.sections.get()
+    outsider = world.bidders[3]
+    for call, model in (
+        (lambda: deposits.open_deposit(actor=outsider.user, section=section,
+                                       entity=outsider.entity, method="transfer"), Deposit),
+        (lambda: tendering.raise_objection(actor=outsider.user, project=project,
+                                           entity=outsider.entity, text="资格条件排斥潜在投标人"),
+         Objection),
+    ):  # fmt: skip
+        seq = last_seq()
+        with pytest.raises(PermissionDenied) as caught:
+            call()
+        assert caught.value.code == "not_invited" and not model.objects.exists()
+        assert event_types_since(seq) == ["tendering.not_invited_refused"]
+        refusal = Event.objects.get(seq__gt=seq)
+        # who tried is sealed, like a refused bid before the deadline (R42)
+        assert refusal.actor.startswith("sealed:") and outsider.entity.uscc not in refusal.payload
+    # an invitee does both
+    invitee = world.bidders[0]
+    deposits.open_deposit(actor=invitee.user, section=section, entity=invitee.entity,
+                          method="transfer")  # fmt: skip
+    tendering.raise_objection(actor=invitee.user, project=project, entity=invitee.entity,
+                              text="工期要求不合理")  # fmt: skip
+    assert Deposit.objects.count() == 1 and Objection.objects.count() == 1
+
+
+def test_the_bidders_workspace_lists_its_invitations_and_no_one_elses(world):  # type: ignore[no-untyped-def]
+    project = invited_and_published(world)
+    client = Client()
+    client.force_login(world.bidders[0].user)
+    page = client.get("/workspace/bids/").content.decode()
+    assert 'id="my-invitations"' in page and project.name in page
+    assert world.bidders[0].entity.name in page and world.bidders[1].entity.name not in page
+    client.force_login(world.bidders[3].user)  # not invited: no list at all
+    assert 'id="my-invitations"' not in client.get("/workspace/bids/").content.decode()

@@ -327,3 +327,13 @@ def test_unpublished_document_cannot_be_downloaded(world):
                                         name="a.txt", stream=io.BytesIO(b"x"))  # fmt: skip
     refused(NotFound, "document_not_found", services.record_download, actor=world.tenderer,
             document=document)  # fmt: skip
+
+
+def test_state_controlled_is_declared_at_registration_and_strictly_boolean(world):
+    # 条例55: the award rule follows it (tests/award/test_withdrawal.py)
+    assert draft(world).state_controlled is False
+    assert draft(world, state_controlled=True).state_controlled is True
+    count = Project.objects.count()
+    refused(ValidationFailed, "bad_flag", draft, world=world, state_controlled="yes")
+    refused(ValidationFailed, "bad_flag", draft, world=world, state_controlled=1)
+    assert Project.objects.count() == count

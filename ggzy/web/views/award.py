@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from ggzy.award import selectors, services, services_contract
+from ggzy.award import periods, selectors, services, services_contract
 from ggzy.award.models import Publicity
-from ggzy.award.states import ENTERED_KINDS, ObligationKind, SecurityForm
+from ggzy.award.services import rules_for
+from ggzy.award.states import ENTERED_KINDS, ObligationKind, SecurityForm, WithdrawalGround
 from ggzy.core import clock
 from ggzy.core.errors import DomainError, NotFound
 from ggzy.registry.models import Entity
@@ -57,6 +58,20 @@ class AwardForm(forms.Form):
     def __init__(self, *args: Any, choices: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["rank"].choices = choices  # type: ignore[attr-defined]
+
+
+class WithdrawForm(forms.Form):
+    rank = forms.TypedChoiceField(label=gettext_lazy("中标候选人"), coerce=int)
+    ground = forms.ChoiceField(label=gettext_lazy("退出情形"), choices=WithdrawalGround.choices)
+    reason = forms.CharField(label=gettext_lazy("说明"), max_length=2000, widget=forms.Textarea)
+
+    def __init__(self, *args: Any, choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rank"].choices = choices  # type: ignore[attr-defined]
+
+
+class ReportForm(forms.Form):
+    reference = forms.CharField(label=gettext_lazy("书面报告文号"), max_length=64)
 
 
 class ContractForm(forms.Form):
@@ -180,10 +195,17 @@ def _manage_context(request: HttpRequest, section: Section, **forms_in: Any) -> 
     context["contract"] = selectors.contract_of(section)
     context["tracker"] = selectors.obligations_for(request.user, section)
     context["can_manage"] = selectors.can_manage(request.user, section)
-    choices = [(c.rank, f"{c.rank}. {c.entity.name}") for c in context["candidates"]]
+    choices = [(c.rank, f"{c.rank}. {c.entity.name}") for c in context["candidates"]
+               if c.withdrawn_at is None]  # fmt: skip
+    award = context["award"]
+    context["award_report_due"] = (
+        periods.award_report_due(award.issued_at, rules_for(section)) if award else None
+    )
     context["forms"] = {
         "publicity": forms_in.get("publicity") or PublicityForm(),
         "award": forms_in.get("award") or AwardForm(choices=choices),
+        "withdraw": forms_in.get("withdraw") or WithdrawForm(choices=choices),
+        "report": forms_in.get("report") or ReportForm(),
         "contract": forms_in.get("contract") or ContractForm(
             initial={"amount": context["award"].amount if context["award"] else ""}),
         "filing": forms_in.get("filing") or FilingForm(),
@@ -268,6 +290,38 @@ def confirm(request: HttpRequest, section_id: str) -> HttpResponse:
 
     return _manage_post(request, section_id, "award", AwardForm(request.POST, choices=choices),
                         act, _("中标通知书已发出。"))  # fmt: skip
+
+
+def _rank_choices(section: Section) -> list[tuple[int, str]]:
+    publicity = selectors.publicity_of(section)
+    return [(c.rank, c.entity.name) for c in selectors.candidates(publicity)] if publicity else []
+
+
+@login_required
+@require_POST
+def withdraw(request: HttpRequest, section_id: str) -> HttpResponse:
+    section = _section(request, section_id)
+    if isinstance(section, HttpResponse):
+        return section
+
+    def act(section: Section, d: dict[str, Any]) -> None:
+        services.withdraw_candidate(actor=request.user, section=section, rank=d["rank"],
+                                    ground=d["ground"], reason=d["reason"])  # fmt: skip
+
+    form = WithdrawForm(request.POST, choices=_rank_choices(section))
+    return _manage_post(request, section_id, "withdraw", form, act,
+                        _("中标候选人退出已记录。"))  # fmt: skip
+
+
+@login_required
+@require_POST
+def report(request: HttpRequest, section_id: str) -> HttpResponse:
+    def act(section: Section, d: dict[str, Any]) -> None:
+        services.file_award_report(actor=request.user, section=section,
+                                   reference=d["reference"])  # fmt: skip
+
+    return _manage_post(request, section_id, "report", ReportForm(request.POST), act,
+                        _("书面报告已记录。"))  # fmt: skip
 
 
 @login_required
@@ -415,6 +469,8 @@ URLS = [
     path("award/sections/<str:section_id>/manage/objections/<str:objection_id>/reply/", reply,
          name="award_reply"),
     path("award/sections/<str:section_id>/manage/award/", confirm, name="award_confirm"),
+    path("award/sections/<str:section_id>/manage/withdraw/", withdraw, name="award_withdraw"),
+    path("award/sections/<str:section_id>/manage/report/", report, name="award_report"),
     path("award/sections/<str:section_id>/manage/contract/", contract, name="award_contract"),
     path("award/sections/<str:section_id>/manage/contract/publish/", publish_contract,
          name="award_contract_publish"),

@@ -88,6 +88,7 @@ def my_bids(request: HttpRequest) -> HttpResponse:
     context = {
         "rows": rows,
         "deposits": list(deposits.my_deposits(request.user)),
+        "invitations": list(tendering.my_invitations(request.user)[:100]),
         "can_bid": allowed(request.user, "bidding.submit"),
     }
     return render(request, "web/bidding/my_bids.html", context)

@@ -25,6 +25,7 @@ from ggzy.experts.models import Expert
 from ggzy.experts.states import APPLICANT_EDITABLE, ExpertStatus, RaterKind
 from ggzy.registry import selectors as registry
 from ggzy.web.forms_experts import (
+    AccountForm,
     ConflictForm,
     ExpertForm,
     ImportForm,
@@ -278,6 +279,7 @@ STATUS_ACTIONS = {
     "suspend": (services.suspend_expert, SuspendForm, _("已暂停。")),
     "reinstate": (services.reinstate_expert, ReasonForm, _("已恢复。")),
     "retire": (services.retire_expert, ReasonForm, _("已退出专家库。")),
+    "account": (services.link_account, AccountForm, _("已关联专家账户。")),
 }
 
 
@@ -286,6 +288,8 @@ def _action_forms(expert: Expert, data: Any = None, action: str = "") -> dict[st
         ExpertStatus.ACTIVE: ("suspend", "retire"),
         ExpertStatus.SUSPENDED: ("reinstate", "retire"),
     }.get(expert.status, ())  # type: ignore[call-overload]
+    if expert.user_id is None and expert.status in (ExpertStatus.ACTIVE, ExpertStatus.SUSPENDED):
+        allowed_actions = ("account", *allowed_actions)
     return {a: STATUS_ACTIONS[a][1](data if a == action else None, prefix=a)
             for a in allowed_actions}  # fmt: skip
 

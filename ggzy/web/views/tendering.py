@@ -206,6 +206,7 @@ def _terms(form: ProjectForm) -> services.ProjectTerms:
         procedure=data["procedure"],
         region=data["region"],
         funding_source=data["funding_source"],
+        state_controlled=data["state_controlled"],
         budget=str(data["budget"]),
         sections=form.sections(),
         subject_type=data["subject_type"],
