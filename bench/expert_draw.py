@@ -486,6 +486,23 @@ def _baseline_sql(
     return sql + " ORDER BY random() LIMIT %s", [*params, quota[1] + quota[2]]
 
 
+def confirm_all_mains(draw: Any) -> None:
+    """What ``draw_answers.answer_invitation(accept=True)`` writes for every main seat, without
+    the expert's account (the pool's experts have none)."""
+    from django.db import transaction
+
+    from ggzy.experts.draw_models import DrawnExpert
+    from ggzy.experts.draw_record import event
+
+    with transaction.atomic():
+        for row in DrawnExpert.objects.filter(draw=draw, role="main", status="notified")\
+                .select_related("quota"):  # fmt: skip
+            row.status = "confirmed"
+            row.save(update_fields=["status"])
+            event("system:bench-answer", draw, "experts.draw_confirmed",
+                  {"quota": row.quota.code, "seat": row.seat, "pseudonym": row.pseudonym})  # fmt: skip
+
+
 def child(args: argparse.Namespace) -> None:
     common.child_setup()
     from django.db import connection
@@ -493,7 +510,7 @@ def child(args: argparse.Namespace) -> None:
     from ggzy.accounts.models import User
     from ggzy.core import clock
     from ggzy.experts import draw_answers, draw_select, draw_services, draw_verify
-    from ggzy.experts.draw_models import Draw, DrawnExpert
+    from ggzy.experts.draw_models import Draw
     from ggzy.experts.draw_services import QuotaTerms
     from ggzy.ledger import signing
     from ggzy.tendering.models import Section
@@ -568,8 +585,10 @@ def child(args: argparse.Namespace) -> None:
         select_times.append(phase["select"])
         head_times.append(phase["tree_head"])
         draw_ids.append(draw.pk)
-        # the served-the-same-tenderer rule gets data: every main of every draw confirms
-        DrawnExpert.objects.filter(draw=draw, role="main").update(status="confirmed")
+        # the served-the-same-tenderer rule gets data: every main of every draw confirms —
+        # with the answer event the service writes, so that verify-draw's answers check holds
+        # (the experts of this pool have no accounts to answer with; not timed)
+        confirm_all_mains(draw)
         if (k + 1) % 100 == 0:
             common.log(
                 f"draws: {k + 1}/{len(plans)}, these 100: p50 "

@@ -197,7 +197,11 @@ def _register_routers() -> None:
     from ggzy.bidding.api_deposits import router as deposits_router
     from ggzy.catalog.api import router as catalog_router
     from ggzy.core.api import router as core_router
+    from ggzy.disclosure.api import router as disclosure_router
+    from ggzy.disclosure.api_search import router as search_router
     from ggzy.evaluation.api import router as evaluation_router
+    from ggzy.exchange.api_national import router as exchange_router
+    from ggzy.exchange.api_ocds import router as ocds_router
     from ggzy.experts.api import router as experts_router
     from ggzy.fairness.api import router as fairness_router
     from ggzy.ledger.api import router as ledger_router
@@ -221,6 +225,10 @@ def _register_routers() -> None:
     api.add_router("/evaluation", evaluation_router)
     api.add_router("/venues", venues_router)
     api.add_router("/award", award_router)
+    api.add_router("/ocds", ocds_router)
+    api.add_router("/exchange", exchange_router)
+    api.add_router("/search", search_router)
+    api.add_router("/disclosure", disclosure_router)
     api.add_router("/", core_router)
 
 

@@ -208,3 +208,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("GGZY_LOG_LEVEL", "WARNING")},
 }
+
+# public disclosure and data exchange (ggzy.disclosure, ggzy.exchange)
+# the change feed serves a change once it is this old (a guard; positions commit in order)
+GGZY_FEED_DELAY_SECONDS = float(os.environ.get("GGZY_FEED_DELAY_SECONDS", "1"))
+# the registered OCDS prefix of this platform's ocids (https://standard.open-contracting.org)
+GGZY_OCDS_PREFIX = os.environ.get("GGZY_OCDS_PREFIX", "ocds-ggzy00")
+# a JSON file overriding the national exchange's dataset fields (lengths, required …)
+GGZY_EXCHANGE_FIELDS = os.environ.get("GGZY_EXCHANGE_FIELDS") or None

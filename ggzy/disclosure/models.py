@@ -70,3 +70,38 @@ class ProjectorState(models.Model):
 
     ledger_seq = models.BigIntegerField(default=0)
     record_seq = models.BigIntegerField(default=0)
+
+
+class PendingRelease(models.Model):
+    """A record that becomes public later (a publicity scheduled to start tomorrow): the
+    projector builds it again once ``due`` has come, and only then gives it a feed position —
+    so a reader of the feed never finds a record whose position it has already passed."""
+
+    key = models.CharField(max_length=120, unique=True)
+    due = models.DateTimeField(db_index=True)
+
+
+class SearchEntry(models.Model):
+    """A public record's entry in the full-text index (全文检索): its title, shown text and
+    documents' text segmented into words (space-joined), and its filter values as facet tokens.
+
+    The database keeps the searchable form beside it: on SQLite the FTS5 table
+    ``disclosure_search_fts`` (external content, kept in step by triggers), on PostgreSQL the
+    generated ``search_vector`` tsvector column with a GIN index (migration 0002). Written only
+    by :mod:`ggzy.disclosure.search`."""
+
+    record = models.OneToOneField(
+        PublicRecord, on_delete=models.CASCADE, primary_key=True, related_name="search_entry"
+    )
+    record_seq = models.BigIntegerField(_("索引时的变更序号"))
+    title_tokens = models.TextField(blank=True)
+    body_tokens = models.TextField(blank=True)
+    text_tokens = models.TextField(blank=True)
+    facets = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("检索索引条目")
+        verbose_name_plural = _("检索索引条目")
+
+    def __str__(self) -> str:
+        return f"search entry {self.record_id}"

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from ggzy.web.views import accounts, catalog, entities, ledger, portal, trust
+from ggzy.web.views import accounts, catalog, entities, ledger, portal, search, trust
 from ggzy.web.views import award as award_pages
 from ggzy.web.views import bidding as bidding_pages
 from ggzy.web.views import deposits as deposit_pages
+from ggzy.web.views import disclosure as disclosure_pages
 from ggzy.web.views import evaluation as evaluation_pages
 from ggzy.web.views import expert_draws as draw_pages
 from ggzy.web.views import experts as expert_pages
@@ -37,6 +38,7 @@ urlpatterns = [
     ),
     path("entities/<str:uscc>/members/", entities.add_member, name="entity_member_add"),
     path("catalog/", catalog.catalog, name="catalog"),
+    path("search/", search.search_page, name="search"),
     path("ledger/", ledger.index, name="ledger"),
     path("ledger/events/<int:seq>/", ledger.event, name="ledger_event"),
     path("trust/cas/", trust.authorities, name="trust_cas"),
@@ -304,3 +306,4 @@ urlpatterns = [
 ]
 urlpatterns += evaluation_pages.URLS
 urlpatterns += award_pages.URLS
+urlpatterns += disclosure_pages.URLS

@@ -36,7 +36,9 @@ from tests.api.support import (
 )
 from tests.award import matrix as award_matrix
 from tests.conftest import PASSWORD
+from tests.disclosure import matrix as disclosure_matrix
 from tests.evaluation import matrix as eval_matrix
+from tests.exchange import test_national_matrix as national_matrix
 from tests.experts import draw_matrix, rating_matrix
 from tests.experts import world as expert_world
 from tests.tendering import invitation_matrix
@@ -116,6 +118,8 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     **eval_matrix.PATH_VALUES,  # evaluation: the error world's session, as far as it has got
     **rating_matrix.PATH_VALUES,  # expert ratings: tests/experts/rating_matrix.py
     **award_matrix.PATH_VALUES,  # award: tests/award/matrix.py
+    **national_matrix.PATH_VALUES,  # the national data exchange: tests/exchange
+    **disclosure_matrix.PATH_VALUES,  # public records: tests/disclosure/matrix.py
 }
 
 NO_SUCH_PUBLIC_ID = "0" * 32  # the shape of a signing request's / envelope's id, naming none
@@ -176,6 +180,8 @@ BAD_PATH_VALUES: dict[str, list[tuple[str, int, str]]] = {
     **eval_matrix.BAD_PATH_VALUES,
     **rating_matrix.BAD_PATH_VALUES,
     **award_matrix.BAD_PATH_VALUES,
+    **national_matrix.BAD_PATH_VALUES,
+    **disclosure_matrix.BAD_PATH_VALUES,
 }
 # (operation, path parameter) -> bad values, where one operation answers for the name otherwise.
 BAD_PATH_VALUES_OF: dict[tuple[str, str], list[tuple[str, int, str]]] = {
@@ -473,6 +479,10 @@ def _expert_conflict(w: World) -> Prepared:
 
 
 PREPARED |= {
+    f"POST {EXPERTS}/{{expert_id}}/account": lambda w: (
+        {"expert_id": expert_world.for_world(w).unlinked().public_id},
+        {"username": expert_world.for_world(w).spare_account().username},
+    ),
     f"GET {EXPERTS}/me": lambda w: (expert_world.for_world(w).pending(owner=w.omni) and {}, None),
     f"POST {EXPERTS}/import": lambda w: (
         {},
@@ -594,17 +604,18 @@ READS_THAT_POST = {
 }
 
 
-QUERY_VALUES: dict[str, dict[str, str]] = {
+QUERY_VALUES: dict[str, dict[str, Any]] = {
     f"POST {TENDERING}/projects/{{public_id}}/documents": {
         "kind": "tender",
         "name": "招标文件.txt",
     },
+    **disclosure_matrix.QUERY_VALUES,  # tests/disclosure/matrix.py
 }
 
 
 def _valid_query(op: Operation) -> dict[str, str]:
-    if op.key in QUERY_VALUES:
-        return dict(QUERY_VALUES[op.key])
+    if op.key in QUERY_VALUES:  # a value may be made when asked for (a callable)
+        return {k: v() if callable(v) else v for k, v in QUERY_VALUES[op.key].items()}
     values = {
         "kind": "uscc",
         "value": "91110000600037341L",

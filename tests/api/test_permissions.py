@@ -910,6 +910,18 @@ EXPERT_RULES: dict[str, WriteRule] = {
         hidden=EXPERT_STRANGERS,
         not_found="expert_not_found",
     ),
+    f"POST {EXPERTS}/{{expert_id}}/account": WriteRule(
+        POOL_KEEPER,
+        200,
+        ("experts.account_linked",),
+        _expert_call(
+            "unlinked",
+            "/account",
+            lambda c, a: {"username": expert_world.for_cast(c).spare_account().username},
+        ),
+        hidden=EXPERT_STRANGERS | EXPERT,  # an expert without an account is no one's own record
+        not_found="expert_not_found",
+    ),
     # the expert keeps their own calendar and conflicts; the pool keeper may too
     f"POST {EXPERTS}/{{expert_id}}/unavailability": WriteRule(
         EXPERT | POOL_KEEPER,

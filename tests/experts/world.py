@@ -79,6 +79,16 @@ class ExpertWorld:
             return services.approve_application(actor=self.staff, expert=self.pending(**overrides))
         return services.register_expert(actor=self.staff, data=self.data(**overrides))
 
+    def unlinked(self) -> Expert:
+        """An expert staff entered without an account (as an import does)."""
+        return self.active(owned=False)
+
+    def spare_account(self) -> User:
+        """An expert account linked to no expert."""
+        from tests.conftest import make_user
+
+        return make_user(f"spare_expert_{next(_numbers)}", "expert")
+
     def suspended(self, **overrides: Any) -> Expert:
         expert = self.active(**overrides)
         return services.suspend_expert(actor=self.staff, expert=expert, reason="多次迟到")
@@ -132,6 +142,14 @@ class MatrixExpertWorld(ExpertWorld):
 
     def period(self) -> Unavailability:
         return self._reuse("period", super().period, lambda p: True)  # type: ignore[no-any-return]
+
+    def unlinked(self) -> Expert:
+        return self._reuse("unlinked", super().unlinked, lambda e: e.user_id is None)  # type: ignore[no-any-return]
+
+    def spare_account(self) -> User:
+        return self._reuse(  # type: ignore[no-any-return]
+            "spare", super().spare_account, lambda u: not Expert.objects.filter(user=u).exists()
+        )
 
     def conflict(self, entity: Entity | None = None) -> DeclaredConflict:
         if entity is not None:
