@@ -200,6 +200,7 @@ def _register_routers() -> None:
     from ggzy.disclosure.api import router as disclosure_router
     from ggzy.disclosure.api_search import router as search_router
     from ggzy.evaluation.api import router as evaluation_router
+    from ggzy.exchange.api_ingest import router as ingest_router
     from ggzy.exchange.api_national import router as exchange_router
     from ggzy.exchange.api_ocds import router as ocds_router
     from ggzy.experts.api import router as experts_router
@@ -227,6 +228,7 @@ def _register_routers() -> None:
     api.add_router("/award", award_router)
     api.add_router("/ocds", ocds_router)
     api.add_router("/exchange", exchange_router)
+    api.add_router("/exchange", ingest_router)
     api.add_router("/search", search_router)
     api.add_router("/disclosure", disclosure_router)
     api.add_router("/", core_router)

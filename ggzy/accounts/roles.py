@@ -61,6 +61,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "backoffice.view": frozenset(CENTER_ROLES),
     "region.edit": frozenset({Role.CENTER_ADMIN}),
     "accounts.manage": frozenset({Role.CENTER_ADMIN}),
+    # the national exchange and the external trading systems (ggzy.exchange)
+    "exchange.view": frozenset(CENTER_ROLES),
+    "exchange.manage": frozenset({Role.CENTER_ADMIN}),
     "token.issue": frozenset(Role.values),
     "trust.manage": frozenset({Role.CENTER_ADMIN}),
     "trust.bind": frozenset(Role.values),

@@ -54,6 +54,9 @@ class Built:
     region: str = ""
     procedure: str = ""
     visible_from: datetime | None = None  # held back until then
+    source: str = ""  # an external system's code; "" for this platform
+    project_code: str = ""  # when there is no project of ours
+    section_code: str = ""
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -369,6 +372,34 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def external(system_code: str, record_id: str) -> Built | None:
+    """The latest version of an external system's record, under its system's code: its
+    project code is prefixed with the system's, so that no system can write into another's
+    (or the platform's) timeline."""
+    from ggzy.exchange.models import IngestedRecord
+
+    row = (
+        IngestedRecord.objects.select_related("system")
+        .filter(system__code=system_code, record_id=record_id)
+        .order_by("-pk")
+        .first()
+    )
+    if row is None:
+        return None
+    c, system = row.content, row.system
+    return Built(
+        kind=str(c["kind"]), title=str(c["title"]), body=str(c.get("body", "")),
+        published_at=datetime.fromisoformat(str(c["published_at"])), status=str(c.get("status", "")),
+        url=str(c.get("url", "")), category=str(c["category"]), region=str(c["region"]),
+        procedure=str(c.get("procedure", "")), source=system.code,
+        project_code=f"{system.code}.{c['project_code']}",
+        section_code=str(c.get("section_code", "")),
+        data={"record_id": row.record_id, "system": {"code": system.code, "name": system.name},
+              "received_at": _iso(row.received_at), "sha256": row.content_sha256,
+              "ledger_seq": row.ledger_seq, **{"data": c.get("data", {})}},
+    )  # fmt: skip
+
+
 BUILDERS: dict[str, Any] = {
     "announcement": announcement,
     "clarification": clarification,
@@ -379,6 +410,7 @@ BUILDERS: dict[str, Any] = {
     "award": award,
     "contract": contract,
     "entity": entity,
+    "external": external,
 }
 
 

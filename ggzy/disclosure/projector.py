@@ -96,6 +96,11 @@ def _on_entity(event: Event) -> list[str]:
     return [f"entity:{_project(event)}"]
 
 
+def _on_external(event: Event) -> list[str]:
+    record = _payload(event).get("record")
+    return [f"external:{_project(event)}:{record}"] if record else []
+
+
 KEYS: dict[str, Callable[[Event], list[str]]] = {
     "tendering.project_published": _on_project,
     "tendering.clarification_issued": _on_clarification,
@@ -110,6 +115,7 @@ KEYS: dict[str, Callable[[Event], list[str]]] = {
     "award.contract_published": _on_award("contract"),
     "registry.entity_registered": _on_entity,
     "registry.entity_changed": _on_entity,
+    "exchange.external_record_accepted": _on_external,
 }
 
 
@@ -129,9 +135,11 @@ def _fields(built: Built) -> dict[str, Any]:
     project, section = built.project, built.section
     return {
         "kind": str(built.kind),
-        "source": "",
-        "project_code": (project.trading_code or project.public_id) if project else "",
-        "section_code": (section.code or section.public_id) if section else "",
+        "source": built.source,
+        "project_code": (project.trading_code or project.public_id)
+        if project
+        else built.project_code,
+        "section_code": (section.code or section.public_id) if section else built.section_code,
         "title": built.title[:300],
         "body": built.body,
         "search_text": built.search_text,

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import connections, transaction
 
 from ggzy.core.errors import ValidationFailed
+from ggzy.disclosure import projector
 from ggzy.disclosure import search_segment as seg
 from ggzy.disclosure.models import PublicRecord, RecordKind, SearchEntry
 from ggzy.disclosure.search_backends import COUNT_CAP, Match, engine_for
@@ -289,7 +290,10 @@ def search(
     using: str = "default",
 ) -> SearchPage:
     """The records matching ``q`` and the filters, best first. An empty filter is no filter;
-    ``date_from``/``date_to`` are inclusive days in the platform's time zone."""
+    ``date_from``/``date_to`` are inclusive days in the platform's time zone.
+
+    The projector catches up first (as every listing does), so a record disclosed by the
+    request before is found; it works on the default database, whatever ``using`` is."""
     if not 1 <= limit <= MAX_LIMIT or not 0 <= offset <= MAX_OFFSET:
         raise _refuse("bad_page", f"每页 1–{MAX_LIMIT} 条，偏移不超过 {MAX_OFFSET} (limit must be "
                       f"1–{MAX_LIMIT}, offset 0–{MAX_OFFSET})",
@@ -305,6 +309,7 @@ def search(
             "开始日期晚于结束日期 (date_from is after date_to)",
             {"date_from": day_from.isoformat(), "date_to": day_to.isoformat()},
         )
+    projector.catch_up()
     if day_from:
         filters["date_from"] = day_from.isoformat()
     if day_to:

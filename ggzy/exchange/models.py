@@ -139,3 +139,57 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch} → {self.receiver}"
+
+
+class ExternalSystem(models.Model):
+    """An accredited market-operated e-trading system (市场主体建设运营的电子交易系统) that
+    sends its projects to the platform (不得排斥, 国办发〔2019〕41号). It authenticates with an
+    API key; only the key's SHA-256 is kept (the key is shown once, when issued)."""
+
+    code = models.SlugField(_("系统代码"), max_length=64, unique=True)
+    name = models.CharField(_("系统名称"), max_length=200)
+    operator = models.ForeignKey(
+        "registry.Entity", on_delete=models.PROTECT, related_name="+", verbose_name=_("运营机构")
+    )
+    homepage = models.URLField(_("网址"), max_length=300, blank=True)
+    key_digest = models.CharField(max_length=64, unique=True)
+    key_hint = models.CharField(max_length=12)  # the key's first characters, to tell keys apart
+    active = models.BooleanField(_("启用"), default=True)
+    accredited_at = models.DateTimeField(_("接入时间"))
+    records = models.PositiveIntegerField(_("已接收记录"), default=0)
+    last_received_at = models.DateTimeField(_("最近接收"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("外部交易系统")
+        verbose_name_plural = _("外部交易系统")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IngestedRecord(models.Model):
+    """One record an external system sent, as accepted: its idempotency key (unique per
+    system), the canonical content and its digest, and the ledger event that recorded it. A
+    later version of the same record (same ``record_id``) is a new row; the portal shows the
+    latest."""
+
+    system = models.ForeignKey(ExternalSystem, on_delete=models.PROTECT, related_name="ingested")
+    idempotency_key = models.CharField(max_length=128)
+    record_id = models.CharField(_("外部记录标识"), max_length=64)
+    kind = models.CharField(_("类别"), max_length=20)
+    content = models.JSONField(_("内容"))
+    content_sha256 = models.CharField(max_length=64)
+    received_at = models.DateTimeField(_("接收时间"))
+    ledger_seq = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = _("外部系统数据")
+        verbose_name_plural = _("外部系统数据")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["system", "idempotency_key"], name="uniq_ingest_idempotency"
+            )
+        ]
+        indexes = [models.Index(fields=["system", "record_id"], name="ingest_record")]

@@ -40,11 +40,10 @@ from ggzy.ledger.services import append_event, record_refusal
 FORMAT = "ggzy-national-batch/1"
 SIGNATURE_ALG = "ecdsa-p256-sha256"
 CLI = "system:cli"
-# Until roles.py has exchange permissions (see docs/domains/exchange-national.md): the center's
-# back office reads; the center's system administrator (who also manages accounts) builds,
-# pushes and keeps the receivers.
-VIEW_PERMISSION = "backoffice.view"
-MANAGE_PERMISSION = "accounts.manage"
+# The center's back office reads (exchange.view); the center's administrator builds, pushes and
+# keeps the receivers (exchange.manage): ggzy/accounts/roles.py.
+VIEW_PERMISSION = "exchange.view"
+MANAGE_PERMISSION = "exchange.manage"
 DATA_TYPE_ADD, DATA_TYPE_UPDATE = "1", "2"
 
 

@@ -307,3 +307,4 @@ urlpatterns = [
 urlpatterns += evaluation_pages.URLS
 urlpatterns += award_pages.URLS
 urlpatterns += disclosure_pages.URLS
+urlpatterns.append(path("disclosure/systems/", disclosure_pages.systems, name="disclosure_systems"))

@@ -29,6 +29,7 @@ from ggzy.evaluation.models import (
     ViewingSpan,
 )
 from ggzy.evaluation.models import Finding as EvaluationFinding
+from ggzy.exchange.models import ExternalSystem, IngestedRecord
 from ggzy.experts.draw_models import Draw, DrawnExpert, DrawNotification, DrawQuota
 from ggzy.experts.models import (
     DeclaredConflict,
@@ -167,6 +168,8 @@ GUARDED_MODELS: tuple[type[models.Model], ...] = (
     AwardNotice,
     Contract,
     Obligation,
+    ExternalSystem,
+    IngestedRecord,
 )
 # Bookkeeping that legitimately moves on a refused request (sign-in counters, token last use).
 _VOLATILE_COLUMNS = {"last_login", "failed_logins", "locked_until", "last_used_at"}

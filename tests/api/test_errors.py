@@ -19,6 +19,8 @@ from django.conf import settings
 from django.test import override_settings
 
 from ggzy.api import api as ninja_api
+from ggzy.exchange.ocds import ocid_of
+from ggzy.exchange.ocds import prefix as ocds_prefix
 from ggzy.experts.excel import XLSX_TYPE
 from ggzy.ledger.models import TreeHead
 from tests.api import tender_world
@@ -38,6 +40,7 @@ from tests.award import matrix as award_matrix
 from tests.conftest import PASSWORD
 from tests.disclosure import matrix as disclosure_matrix
 from tests.evaluation import matrix as eval_matrix
+from tests.exchange import ingest_matrix
 from tests.exchange import test_national_matrix as national_matrix
 from tests.experts import draw_matrix, rating_matrix
 from tests.experts import world as expert_world
@@ -80,6 +83,7 @@ OPERATIONS = [
     Operation(method.upper(), path, spec)
     for path, item in SCHEMA["paths"].items()
     for method, spec in item.items()
+    if f"{method.upper()} {path}" not in ingest_matrix.OWN_MATRIX  # walked by their own matrix
 ]
 
 
@@ -120,6 +124,9 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     **award_matrix.PATH_VALUES,  # award: tests/award/matrix.py
     **national_matrix.PATH_VALUES,  # the national data exchange: tests/exchange
     **disclosure_matrix.PATH_VALUES,  # public records: tests/disclosure/matrix.py
+    **ingest_matrix.PATH_VALUES,  # external trading systems: tests/exchange/ingest_matrix.py
+    # OCDS: the contracting process of the world's open (published) section
+    "ocid": lambda w: ocid_of(w.tender.open_section()),
 }
 
 NO_SUCH_PUBLIC_ID = "0" * 32  # the shape of a signing request's / envelope's id, naming none
@@ -182,6 +189,11 @@ BAD_PATH_VALUES: dict[str, list[tuple[str, int, str]]] = {
     **award_matrix.BAD_PATH_VALUES,
     **national_matrix.BAD_PATH_VALUES,
     **disclosure_matrix.BAD_PATH_VALUES,
+    **ingest_matrix.BAD_PATH_VALUES,
+    "ocid": [
+        ("not-an-ocid", 400, "malformed_ocid"),
+        (f"{ocds_prefix()}-{NO_SUCH_PUBLIC_ID}", 404, "ocid_not_found"),
+    ],
 }
 # (operation, path parameter) -> bad values, where one operation answers for the name otherwise.
 BAD_PATH_VALUES_OF: dict[tuple[str, str], list[tuple[str, int, str]]] = {
@@ -501,6 +513,7 @@ PREPARED |= eval_matrix.PREPARED  # evaluation: tests/evaluation/matrix.py
 PREPARED |= rating_matrix.PREPARED  # expert ratings: tests/experts/rating_matrix.py
 PREPARED |= award_matrix.PREPARED  # award: tests/award/matrix.py
 PREPARED |= invitation_matrix.PREPARED  # invited tender: tests/tendering/invitation_matrix.py
+PREPARED |= ingest_matrix.PREPARED  # external trading systems: tests/exchange/ingest_matrix.py
 
 
 VENUES = "/api/v1/venues"

@@ -137,3 +137,21 @@ def test_rebuilding_from_the_start_keeps_unchanged_positions(world) -> None:  # 
     before = {k: r.seq for k, r in records().items()}
     projector.rebuild_all()
     assert {k: r.seq for k, r in records().items()} == before
+
+
+def test_the_cli_projects_and_rebuilds(world) -> None:  # type: ignore[no-untyped-def]
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("disclosure", "project", stdout=out)
+    written = PublicRecord.objects.count()
+    assert written > 0 and f"wrote {written} records" in out.getvalue()
+    positions = sorted(PublicRecord.objects.values_list("key", "seq"))
+    out = StringIO()
+    call_command("disclosure", "rebuild", stdout=out)
+    assert "0 records changed" in out.getvalue()  # nothing changed: same keys, same positions
+    assert sorted(PublicRecord.objects.values_list("key", "seq")) == positions
+    with pytest.raises(CommandError, match="bad_interval"):
+        call_command("disclosure", "project", "--follow", "--interval", "0", stdout=StringIO())

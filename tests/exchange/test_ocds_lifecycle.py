@@ -147,6 +147,19 @@ def test_merge_rules_are_those_of_the_local_schema() -> None:
     assert get_merge_rules(BIDS) == packages.MERGE_RULES
 
 
+def test_the_schema_check_can_fail() -> None:
+    """Formats are checked (rfc3339-validator, rfc3987 installed), not only types."""
+    release = {"ocid": "ocds-ggzy00-x", "id": "x", "date": "2026-12-14T02:00:00Z",
+               "tag": ["tender"], "initiationType": "tender"}  # fmt: skip
+    assert schema_errors(release, CORE) == []
+    assert schema_errors({**release, "date": "2026-12-14 02:00"}, CORE) == [
+        "['date']: '2026-12-14 02:00' is not a 'date-time'"
+    ]
+    assert schema_errors({**release, "tag": ["bids"]}, BIDS) != []
+    bid = {"id": "b", "status": "opened"}  # not a bidStatus code
+    assert schema_errors({**release, "bids": {"details": [bid]}}, BIDS) != []
+
+
 def test_amounts_are_written_with_exactly_their_digits() -> None:
     assert amount(Decimal("9000000.00")) == 9000000 and isinstance(amount(Decimal("1.00")), int)
     assert orjson.dumps(amount(Decimal("12345678.91"))) == b"12345678.91"

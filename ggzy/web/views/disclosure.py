@@ -131,3 +131,10 @@ URLS = [
     path("disclosure/feed.rss", RecordFeed(), name="disclosure_rss"),
     path("disclosure/feed.atom", AtomRecordFeed(), name="disclosure_atom"),
 ]
+
+
+def systems(request: HttpRequest) -> HttpResponse:
+    """The connected external trading systems (已接入的电子交易系统): public, no key shown."""
+    from ggzy.exchange.ingest import connected_systems
+
+    return render(request, "web/disclosure/systems.html", {"systems": list(connected_systems())})

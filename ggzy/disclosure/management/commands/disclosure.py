@@ -1,6 +1,8 @@
-"""``ggzy disclosure reindex [--batch N]`` and ``ggzy disclosure search "…" [--kind …] [--json]``.
+"""``ggzy disclosure project [--follow]``, ``rebuild``, ``reindex [--batch N]`` and
+``ggzy disclosure search "…" [--kind …] [--json]``.
 
-``reindex`` rebuilds the full-text index from the public records (batched); ``search`` runs the
+``project`` lets the projector catch up with the ledger (``--follow``: keep doing so, as a
+worker beside the web server); ``rebuild`` reads the whole ledger again; ``reindex`` rebuilds the full-text index from the public records (batched); ``search`` runs the
 portal's search. Subcommands live in :data:`SUBCOMMANDS` (name → adder, handler), so others can
 add theirs beside these."""
 
@@ -14,6 +16,40 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from ggzy.core.errors import DomainError
+
+
+def _add_project(parser: ArgumentParser) -> None:
+    parser.add_argument("--follow", action="store_true", help="keep projecting (a worker)")
+    parser.add_argument("--interval", type=float, default=1.0, help="seconds between passes")
+
+
+def _project(out: OutputWrapper, opts: dict[str, Any]) -> None:
+    import time
+
+    from ggzy.disclosure import projector
+
+    if not 0.05 <= opts["interval"] <= 3600:
+        raise CommandError("[bad_interval] --interval 应为 0.05–3600 秒")
+    while True:
+        done = projector.catch_up(limit=10**9)
+        if done.events or done.written or not opts["follow"]:
+            out.write(f"已读取 {done.events} 个事件，写入 {done.written} 条公开记录 "
+                      f"(read {done.events} events, wrote {done.written} records)")  # fmt: skip
+        if not opts["follow"]:
+            return
+        time.sleep(opts["interval"])
+
+
+def _add_rebuild(parser: ArgumentParser) -> None:
+    pass
+
+
+def _rebuild(out: OutputWrapper, opts: dict[str, Any]) -> None:
+    from ggzy.disclosure import projector
+
+    done = projector.rebuild_all()
+    out.write(f"已重读 {done.events} 个事件，更新 {done.written} 条公开记录 "
+              f"(read {done.events} events again, {done.written} records changed)")  # fmt: skip
 
 
 def _add_reindex(parser: ArgumentParser) -> None:
@@ -60,13 +96,15 @@ def _search(out: OutputWrapper, opts: dict[str, Any]) -> None:
 Subcommand = tuple[Callable[[ArgumentParser], None], Callable[[OutputWrapper, dict[str, Any]], None],
                    str]  # fmt: skip
 SUBCOMMANDS: dict[str, Subcommand] = {
+    "project": (_add_project, _project, "let the projector catch up with the ledger"),
+    "rebuild": (_add_rebuild, _rebuild, "build every public record again from the ledger"),
     "reindex": (_add_reindex, _reindex, "rebuild the search index from the public records"),
     "search": (_add_search, _search, "search the public records"),
 }
 
 
 class Command(BaseCommand):
-    help = "Public disclosure (信息公开): reindex, search"
+    help = "Public disclosure (信息公开): project, rebuild, reindex, search"
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)

@@ -1,12 +1,15 @@
 """``ggzy exchange build [DATASET …] | push [--receiver NAME] | status [--json] |
 receivers list | receivers add NAME URL [--credential-ref env:NAME] [--dataset N …] |
 receivers set NAME [--url URL] [--credential-ref REF] [--dataset N …] [--active/--inactive] |
-verify BATCH_ID``.
+verify BATCH_ID | systems list | systems accredit CODE --name NAME --operator USCC
+[--homepage URL] | systems rotate-key CODE | systems disable|enable CODE --reason TEXT``.
 
 The national data exchange (数据交换): ``build`` makes the next signed batch of each dataset
 (every dataset when none is named) from the records changed since its last batch and lists what
 was refused and why; ``push`` sends the open deliveries with retries; ``status`` shows each
-dataset's cursor and each receiver's deliveries. It acts as the system (``system:cli``)."""
+dataset's cursor and each receiver's deliveries. ``systems`` keeps the accredited external
+trading systems (第三方电子交易系统): a new or re-issued API key is printed this once. It acts as
+the system (``system:cli``)."""
 
 from __future__ import annotations
 
@@ -51,6 +54,21 @@ class Command(BaseCommand):
         group = ch.add_mutually_exclusive_group()
         group.add_argument("--active", dest="active", action="store_true", default=None)
         group.add_argument("--inactive", dest="active", action="store_false")
+
+        sy = sub.add_parser("systems", help="the accredited external trading systems")
+        sysub = sy.add_subparsers(dest="systems_action", required=True)
+        sysub.add_parser("list")
+        acc = sysub.add_parser("accredit", help="connect a system; prints its API key once")
+        acc.add_argument("code")
+        acc.add_argument("--name", required=True)
+        acc.add_argument("--operator", required=True, help="the operating entity's USCC")
+        acc.add_argument("--homepage", default="")
+        rk = sysub.add_parser("rotate-key", help="issue a new key; the old one stops working")
+        rk.add_argument("code")
+        for name in ("disable", "enable"):
+            onoff = sysub.add_parser(name)
+            onoff.add_argument("code")
+            onoff.add_argument("--reason", required=True)
 
     def handle(self, *args: Any, action: str, **opts: Any) -> None:
         try:
@@ -135,3 +153,39 @@ class Command(BaseCommand):
             sets = ",".join(r.datasets) or "all"
             self.stdout.write(f"{r.name:<16} {'active' if r.active else 'inactive':<8} {r.url} "
                               f"datasets={sets} credential={r.credential_ref or '-'}")  # fmt: skip
+
+    def _systems(self, opts: dict[str, Any]) -> None:
+        from ggzy.exchange import ingest
+        from ggzy.exchange.models import ExternalSystem
+        from ggzy.registry.models import Entity
+
+        action, code = opts["systems_action"], str(opts.get("code") or "")[:64].lower()
+        system = None
+        if action in ("rotate-key", "disable", "enable"):
+            system = ExternalSystem.objects.filter(code=code).first()
+            if system is None:
+                raise CommandError(f"[system_not_found] 外部交易系统不存在 (no such system): {code}")
+        if action == "accredit":
+            operator = Entity.objects.filter(uscc=str(opts["operator"]).upper()[:18]).first()
+            if operator is None:
+                raise CommandError(f"[entity_not_found] 主体不存在 (no such entity): "
+                                   f"{opts['operator']}")  # fmt: skip
+            system, key = ingest.accredit(actor=CLI, code=code, name=opts["name"],
+                                          operator=operator, homepage=opts["homepage"])  # fmt: skip
+            self._key(system.code, key)
+        elif action == "rotate-key":
+            assert system is not None
+            self._key(system.code, ingest.rotate_key(actor=CLI, system=system))
+        elif action in ("disable", "enable"):
+            assert system is not None
+            ingest.set_active(actor=CLI, system=system, active=action == "enable",
+                              reason=opts["reason"])  # fmt: skip
+            self.stdout.write(f"{system.code} {action}d")
+        for s in ingest.connected_systems():
+            last = s.last_received_at.isoformat() if s.last_received_at else "-"
+            self.stdout.write(f"{s.code:<20} {'active' if s.active else 'disabled':<8} {s.name} "
+                              f"operator={s.operator.uscc} key={s.key_hint}… "
+                              f"records={s.records} last={last}")  # fmt: skip
+
+    def _key(self, code: str, key: str) -> None:
+        self.stdout.write(f"API key for {code} (shown this once, keep it safe): {key}")
