@@ -212,6 +212,9 @@ LOGGING = {
 # public disclosure and data exchange (ggzy.disclosure, ggzy.exchange)
 # the change feed serves a change once it is this old (a guard; positions commit in order)
 GGZY_FEED_DELAY_SECONDS = float(os.environ.get("GGZY_FEED_DELAY_SECONDS", "1"))
+# the portal's rendered lists and timelines are kept this long per feed position (0: off); a
+# new public record changes the position, so only catalog and region names can be this stale
+GGZY_PORTAL_CACHE_SECONDS = int(os.environ.get("GGZY_PORTAL_CACHE_SECONDS", "60"))
 # the registered OCDS prefix of this platform's ocids (https://standard.open-contracting.org)
 GGZY_OCDS_PREFIX = os.environ.get("GGZY_OCDS_PREFIX", "ocds-ggzy00")
 # a JSON file overriding the national exchange's dataset fields (lengths, required …)

@@ -41,6 +41,10 @@ def _test_settings(settings, tmp_path_factory):  # type: ignore[no-untyped-def]
     settings.GGZY_DOCUMENT_DIR = tmp_path_factory.getbasetemp() / "documents"
     # the opening may start at the deadline itself (tests/bidding covers the settle period)
     settings.GGZY_OPENING_SETTLE_SECONDS = 0
+    # each test's database starts again from feed position 0: no rendered page of another test
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -59,6 +59,8 @@ class PublicRecord(models.Model):
             models.Index(fields=["kind", "published_at"], name="disclosure_kind_pub"),
             models.Index(fields=["category", "published_at"], name="disclosure_cat_pub"),
             models.Index(fields=["region", "published_at"], name="disclosure_region_pub"),
+            # the unfiltered portal and API list: newest first, without sorting the table
+            models.Index(fields=["-published_at", "-seq"], name="disclosure_pub_seq"),
         ]
 
     def __str__(self) -> str:

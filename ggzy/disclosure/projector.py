@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, Subquery
 
 from ggzy.core import clock
 from ggzy.disclosure.build import Built, build
@@ -124,6 +125,7 @@ class Outcome:
     events: int = 0  # ledger events read
     written: int = 0  # records written (new or changed)
     pending: int = 0  # records held back until they are due
+    position: int = 0  # the last feed position handed out, after this catch-up
 
 
 def _state() -> ProjectorState:
@@ -194,11 +196,22 @@ def _index(rows: Iterable[PublicRecord]) -> None:
 def catch_up(*, limit: int = 50 * BATCH) -> Outcome:
     """Project every ledger event not yet read (up to ``limit``) and release what is due."""
     out = Outcome()
-    latest = Event.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-    seen = ProjectorState.objects.filter(pk=1).values_list("ledger_seq", flat=True).first()
     now = clock.now()
-    due = PendingRelease.objects.filter(due__lte=now).exists()
-    if seen is not None and seen >= latest and not due:
+    # one query: the ledger's head, how far the projector has read, whether a release is due
+    row = (
+        ProjectorState.objects.filter(pk=1)
+        .annotate(
+            latest=Subquery(Event.objects.order_by("-seq").values("seq")[:1]),
+            due=Exists(PendingRelease.objects.filter(due__lte=now)),
+        )
+        .values_list("ledger_seq", "record_seq", "latest", "due")
+        .first()
+    )
+    latest = (row[2] if row is not None else None) or 0
+    if row is None:
+        latest = Event.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    elif row[0] >= latest and not row[3]:
+        out.position = row[1]
         return out
     while out.events < limit:
         with transaction.atomic():
@@ -225,6 +238,7 @@ def catch_up(*, limit: int = 50 * BATCH) -> Outcome:
             state.ledger_seq = last
             state.save(update_fields=["ledger_seq", "record_seq"])
             _index(indexed)
+            out.position = state.record_seq
         if len(events) < BATCH:
             break
     if out.written:

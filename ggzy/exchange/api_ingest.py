@@ -100,9 +100,15 @@ def _system(code: str) -> ExternalSystem:
     return row
 
 
+# The body is read as any JSON and validated by the service, so that every schema failure
+# (a list, a wrong type, an unknown field) is ``schema_invalid``; the document shows the schema.
+RECORD_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": ingest.ExternalRecordIn.model_json_schema()}}}}  # fmt: skip
+
+
 @router.post("/ingest/records", response={200: IngestOut, 201: IngestOut, **ERRORS},
-             auth=SystemKeyAuth())  # fmt: skip
-def ingest_record(request: HttpRequest, payload: Any = Body(...)) -> Any:  # noqa: B008
+             auth=SystemKeyAuth(), openapi_extra=RECORD_BODY)  # fmt: skip
+def ingest_record(request: HttpRequest, payload: Any = Body(None)) -> Any:  # noqa: B008
     """An accredited system sends one public record (``X-Api-Key``, ``Idempotency-Key``):
     201 when accepted, 200 with the same answer when the same request comes again."""
     row, new = ingest.ingest(system=request.auth, raw=payload,  # type: ignore[attr-defined]

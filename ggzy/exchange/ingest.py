@@ -19,7 +19,7 @@ import hashlib
 import math
 import re
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -31,6 +31,7 @@ from ggzy.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from ggzy.core.schemas import StrictSchema
 from ggzy.exchange.models import ExternalSystem, IngestedRecord
 from ggzy.exchange.national import require_manage
+from ggzy.ledger.append import chain_pending, event_for_entry, ledger_mode
 from ggzy.ledger.chain import canonical_json
 from ggzy.ledger.services import append_event, record_refusal
 from ggzy.registry.models import Entity
@@ -44,6 +45,7 @@ STATUSES = ("announced", "opened", "failed", "publicity", "awarded", "contracted
 SYSTEM_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 PUBLIC_CODE_MAX = 64
 HOMEPAGE = re.compile(r"^(https?://[^\s<>\"']+)?$")
+FUTURE_SLACK = timedelta(hours=1)  # clocks differ a little; a record is not dated ahead
 MAX_INT = 2**63  # what the ledger's canonical JSON (orjson) takes
 
 
@@ -88,7 +90,10 @@ class ExternalRecordIn(StrictSchema):
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             raise ValueError("published_at needs a time zone")
-        return value.astimezone(UTC)  # one spelling of the instant: the same content, the same digest
+        try:  # one spelling of the instant: the same content, the same digest
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("published_at is out of range") from None
 
     @field_validator("data")
     @classmethod
@@ -250,33 +255,57 @@ def ingest(*, system: ExternalSystem, idempotency_key: str | None,
     record = parse(raw, system_code=system.code)
     content = record.model_dump(mode="json")
     digest = hashlib.sha256(canonical_json(content)).hexdigest()
-    earlier = IngestedRecord.objects.filter(system=system, idempotency_key=key).first()
+    earlier = _earlier(system, key)
     if earlier is not None:
         return _same(earlier, digest)
     now = clock.now()
+    if record.published_at > now + FUTURE_SLACK:  # else it would head the portal for ever
+        raise _schema_invalid([{"loc": ["published_at"], "msg": "in the future"}])
     try:
         with transaction.atomic():
             row = IngestedRecord.objects.create(
                 system=system, idempotency_key=key, record_id=record.record_id, kind=record.kind,
                 content=content, content_sha256=digest, received_at=now,
             )  # fmt: skip
-            row.ledger_seq = append_event(
+            entry = append_event(
                 actor=f"external:{system.code}", event_type="exchange.external_record_accepted",
                 subject=f"external:{system.code}",
                 payload={"record": record.record_id, "kind": record.kind,
                          "project_code": record.project_code, "sha256": digest,
                          "idempotency_key": key},
             )  # fmt: skip
-            row.save(update_fields=["ledger_seq"])
+            if ledger_mode() != "deferred":  # deferred: a pending entry's id, not yet a seq
+                row.ledger_seq = entry
+                row.save(update_fields=["ledger_seq"])
             ExternalSystem.objects.filter(pk=system.pk).update(
                 records=F("records") + 1, last_received_at=now
             )
     except IntegrityError:  # the same key raced in from a second request
-        earlier = IngestedRecord.objects.filter(system=system, idempotency_key=key).first()
+        earlier = _earlier(system, key)
         if earlier is None:
             raise
         return _same(earlier, digest)
+    if row.ledger_seq is None:
+        _settle_seq(row, entry)
     return row, True
+
+
+def _settle_seq(row: IngestedRecord, entry: int) -> None:
+    """Deferred ledger: the event's sequence number once chained (right after the commit, or
+    now); inside a caller's transaction it stays unknown (``None``) — the event is the record."""
+    if transaction.get_connection().in_atomic_block:
+        return
+    event = event_for_entry(entry)
+    if event is None:
+        chain_pending(entry)
+        event = event_for_entry(entry)
+    if event is not None:
+        IngestedRecord.objects.filter(pk=row.pk).update(ledger_seq=event.seq)
+        row.ledger_seq = event.seq
+
+
+def _earlier(system: ExternalSystem, key: str) -> IngestedRecord | None:
+    return IngestedRecord.objects.filter(system=system, idempotency_key=key).first()
 
 
 def _same(earlier: IngestedRecord, digest: str) -> tuple[IngestedRecord, bool]:

@@ -40,9 +40,11 @@ def test_a_visitor_finds_the_demo_tender_by_a_phrase_of_its_documents_and_follow
     timeline = visitor.get(f"/disclosure/projects/{code}/")
     assert timeline.status_code == 200
     text = timeline.content.decode()
-    for heading in ("招标公告", "开标记录", "中标候选人公示", "中标结果", "合同"):
-        assert heading in text, heading
-    # the order of the life: announcement first, the contract last
-    assert text.index("开标记录") < text.index("中标候选人公示") < text.index("中标结果")
+    kinds = re.findall(r'<li id="([a-z_]+)-\d+">', text)
+    # the whole life, in order: announcement first, the contract last
+    assert kinds[0] == "announcement" and kinds[-1] == "contract", kinds
+    for kind in ("opening", "candidates", "award"):
+        assert kind in kinds, kinds
+    assert kinds.index("opening") < kinds.index("candidates") < kinds.index("award")
     # nothing of the evaluation is disclosed: no expert, no score sheet
     assert "pingwei" not in text and "评分明细" not in text

@@ -4,6 +4,7 @@ into an empty store, and no secret on any page."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from ggzy.award import services
 from ggzy.disclosure import projector
-from ggzy.disclosure.models import PublicRecord
+from ggzy.disclosure.models import ProjectorState, PublicRecord
 from ggzy.evaluation.models import CommitteeMember
 from tests.api.support import assert_error
 from tests.award import world as w
@@ -201,4 +202,27 @@ def test_each_page_is_a_constant_number_of_queries(world) -> None:  # type: igno
             published_at=base.published_at, changed_at=base.changed_at - timedelta(days=1),
             url=base.url, data=base.data, category=base.category, region=base.region,
         )  # fmt: skip
+    ProjectorState.objects.update(record_seq=top + 10 * len(rows))  # as the projector would
     assert {p: count(p) for p in paths} == before
+
+
+def test_a_rendered_page_is_kept_until_the_feed_position_moves(world) -> None:  # type: ignore[no-untyped-def]
+    projector.catch_up()
+    code = world.section.project.trading_code
+    visitor = Client()
+    for path in ("/disclosure/", f"/disclosure/projects/{code}/"):
+        with CaptureQueriesContext(connection) as cold:
+            first = visitor.get(path)
+        with CaptureQueriesContext(connection) as hot:
+            again = visitor.get(path)
+        # the same page, from one query (the projector's position) instead of the lists'; each
+        # response has its own CSRF token (the language form), rendered around the kept parts
+        token = re.compile(rb'(name="csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+')
+        assert token.search(first.content) and token.search(again.content)
+        assert token.sub(b"", first.content) == token.sub(b"", again.content)
+        assert len(hot.captured_queries) == 1 < len(cold.captured_queries)
+    # a new public record moves the position: the next request shows it
+    world.at(w.SIGNED + days(4))
+    services.issue_award(actor=world.tenderer, section=world.section)
+    page = visitor.get(f"/disclosure/projects/{code}/").content.decode()
+    assert 'id="award-' in page

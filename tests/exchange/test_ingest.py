@@ -118,6 +118,20 @@ def test_a_valid_record_is_accepted(world) -> None:  # type: ignore[no-untyped-d
     assert system.records == 1 and system.last_received_at == T0
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_ledger_seq_under_the_deferred_ledger(settings, users, region) -> None:  # type: ignore[no-untyped-def]
+    settings.GGZY_LEDGER_MODE = "deferred"
+    operator = register(users["agent"], 12)
+    _, key = ingest.accredit(actor=users["center_admin"], code="deferred-sys", name="某系统",
+                             operator=operator)  # fmt: skip
+    r = send(record(), key=key)
+    assert r.status_code == 201, r.content
+    event = Event.objects.get(event_type="exchange.external_record_accepted")
+    assert r.json()["ledger_seq"] == event.seq == IngestedRecord.objects.get().ledger_seq
+    again = send(record(), key=key)
+    assert again.status_code == 200 and again.json()["ledger_seq"] == event.seq
+
+
 @pytest.mark.parametrize(
     ("raw", "content_type", "status", "code"),
     [
@@ -126,8 +140,18 @@ def test_a_valid_record_is_accepted(world) -> None:  # type: ignore[no-untyped-d
         (b'{"title": "\xff\xfe"}', "application/json", 400, "malformed_body"),
         ("record_id=R-0001", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
         ("{}" + " " * (1024 * 1024), "application/json", 413, "payload_too_large"),
+        ("", "application/json", 422, "schema_invalid"),
+        ("null", "application/json", 422, "schema_invalid"),
     ],
-    ids=["truncated-json", "deep-nesting", "not-utf8", "form-encoded", "oversized"],
+    ids=[
+        "truncated-json",
+        "deep-nesting",
+        "not-utf8",
+        "form-encoded",
+        "oversized",
+        "empty",
+        "null",
+    ],
 )
 def test_unparseable_bodies(world, raw, content_type, status, code) -> None:  # type: ignore[no-untyped-def]
     refused(lambda: send(key=world["key"], raw=raw, content_type=content_type), status, code)
@@ -152,6 +176,11 @@ def test_a_nul_character_is_refused(world) -> None:  # type: ignore[no-untyped-d
         (record(status="sold"), "status"),
         (record(published_at="2026-11-23T10:00:00"), "published_at"),  # naive
         (record(published_at="2026-13-01T10:00:00+08:00"), "published_at"),
+        (record(published_at="2026-11-23T12:00:01+08:00"), "published_at"),  # ahead of T0 + 1 h
+        (record(published_at="9999-12-31T23:59:59+08:00"), "published_at"),
+        (record(published_at="9999-12-31T23:59:59-08:00"), "published_at"),  # beyond year 9999
+        (record(published_at="0001-01-01T00:00:00+08:00"), "published_at"),  # before year 1
+        (record(published_at=10**20), "published_at"),
         (record(region="3201"), "region"),
         (record(region="南京"), "region"),
         (record(title="长" * 301), "title"),
@@ -196,6 +225,20 @@ def test_sql_and_full_text_syntax_is_just_text(world) -> None:  # type: ignore[n
     projector.catch_up()
     row = PublicRecord.objects.get(key="external:city-etrade:R-0001")
     assert row.title == f"公告 {text}" and row.body == text
+
+
+def test_the_longest_codes_fit_the_public_record(world) -> None:  # type: ignore[no-untyped-def]
+    code = "s" * 32
+    _, key = ingest.accredit(actor=world["admin"], code=code, name="长代码系统",
+                             operator=world["operator"])  # fmt: skip
+    body = record(record_id="r" * 64, project_code="p" * 31, section_code="x" * 64)
+    assert send(body, key=key).status_code == 201
+    projector.catch_up()
+    row = PublicRecord.objects.get(source=code)
+    assert row.key == f"external:{code}:{'r' * 64}" and row.project_code == f"{code}.{'p' * 31}"
+    too_long = record(record_id="r2", project_code="p" * 32)
+    out = refused(lambda: send(too_long, key=key, idem="2"), 422, "schema_invalid")
+    assert out["detail"]["errors"][0]["loc"] == ["project_code"]
 
 
 @pytest.mark.parametrize(
@@ -255,9 +298,29 @@ def test_idempotency(world) -> None:  # type: ignore[no-untyped-def]
     out = refused(lambda: send(record(title="另一个标题"), key=key), 409, "idempotency_conflict")
     assert out["detail"]["record_id"] == "R-0001"
     # a key is the system's own: another system may use the same one
-    other, other_key = ingest.accredit(actor=world["admin"], code="other", name="另一交易系统",
-                                       operator=world["operator"])  # fmt: skip
+    _, other_key = ingest.accredit(actor=world["admin"], code="other", name="另一交易系统",
+                                   operator=world["operator"])  # fmt: skip
     assert send(record(), key=other_key).status_code == 201
+
+
+def test_a_racing_request_with_the_same_key(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Two requests with one key at once: both pass the first look, the unique constraint
+    decides; the loser answers as a replay (same content) or a conflict, and writes nothing."""
+    first = send(record(), key=world["key"])
+    assert first.status_code == 201
+    real, looks = ingest._earlier, []
+
+    def first_look_misses(system: Any, key: str) -> Any:
+        looks.append(key)
+        return None if len(looks) % 2 else real(system, key)  # the first of each request's two
+
+    monkeypatch.setattr(ingest, "_earlier", first_look_misses)
+    before, seq = db_state(), last_seq()
+    again = send(record(), key=world["key"])
+    assert again.status_code == 200 and again.json()["replayed"] is True
+    assert db_state() == before and last_seq() == seq
+    refused(lambda: send(record(title="别的内容"), key=world["key"]), 409, "idempotency_conflict")
+    assert len(looks) == 4  # each request went the constraint's way
 
 
 @pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
@@ -318,11 +381,15 @@ def test_the_life_of_an_external_system(world) -> None:  # type: ignore[no-untyp
     assert r.status_code == 201
     projector.catch_up()
     rows = PublicRecord.objects.filter(source="county-etrade")
-    assert [(x.title, x.status) for x in rows] == [("城东道路改造工程施工招标公告（变更）", "opened")]
+    assert [(x.title, x.status) for x in rows] == [
+        ("城东道路改造工程施工招标公告（变更）", "opened")
+    ]
     assert "（变更）" in Client().get(f"/disclosure/projects/{project}/").content.decode()
 
     # another system, with the same codes, writes into its own project only
-    assert send(record(title="另一系统的公告"), key=world["key"], idem="county-1").status_code == 201
+    assert (
+        send(record(title="另一系统的公告"), key=world["key"], idem="county-1").status_code == 201
+    )
     projector.catch_up()
     mine = Client().get(f"/api/v1/disclosure/projects/{project}").json()
     assert "另一系统的公告" not in json.dumps(mine, ensure_ascii=False)
@@ -429,7 +496,9 @@ def test_the_cli(world) -> None:  # type: ignore[no-untyped-def]
     key = next(w for w in out.split() if w.startswith(ingest.KEY_PREFIX))
     assert system.key_digest == hashlib.sha256(key.encode()).hexdigest()
     assert out.count(key) == 1
-    accredited = Event.objects.get(event_type="exchange.system_accredited", subject="external:cli-sys")
+    accredited = Event.objects.get(
+        event_type="exchange.system_accredited", subject="external:cli-sys"
+    )
     assert accredited.actor == "system:cli"
     listing = cli("list")
     assert "cli-sys" in listing and "city-etrade" in listing and key not in listing

@@ -5,20 +5,26 @@ the public records (:mod:`ggzy.disclosure`), which hold only what the rules disc
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import path
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from ggzy.catalog.models import Category, Procedure
 from ggzy.core.errors import DomainError, NotFound
-from ggzy.disclosure import selectors
+from ggzy.disclosure import projector, selectors
 from ggzy.disclosure.models import PublicRecord, RecordKind
 from ggzy.web.views.common import error_page, region_choices
 
@@ -40,34 +46,65 @@ def _choices() -> dict[str, Any]:
     }
 
 
+def _cached(request: HttpRequest, name: str, build: Callable[[], dict[str, str]]) -> dict[str, str]:
+    """The page's rendered parts for this URL and language at the projection's current feed
+    position: built once and kept ``GGZY_PORTAL_CACHE_SECONDS``. A new or changed public record
+    moves the position, so a cached page is never behind the records; only what is rendered
+    around them (catalog and region names) can be that old. The parts are rendered without the
+    request: nothing of the visitor (name, CSRF token) is in them — base.html adds that."""
+    seconds = settings.GGZY_PORTAL_CACHE_SECONDS
+    if seconds <= 0:
+        return build()
+    position = projector.catch_up().position
+    url = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+    key = f"disclosure:{name}:{get_language()}:{position}:{url}"
+    parts = cache.get(key)
+    if parts is None:
+        parts = build()
+        cache.set(key, parts, seconds)
+    return parts  # type: ignore[no-any-return]
+
+
 def portal(request: HttpRequest) -> HttpResponse:
     # a link may carry other parameters (a campaign tag …): the page reads only its own
     params = {k: v for k, v in request.GET.items() if v != "" and k in (*selectors.FILTERS, "page")}
-    try:
+    query = urlencode({k: v for k, v in params.items() if k != "page"})
+
+    def build() -> dict[str, str]:
         filters = selectors.clean_filters({k: v for k, v in params.items() if k != "page"})
         page = selectors.listing(filters, selectors.page_number(params.get("page")))
+        for row in page.rows:
+            row.status_label = str(STATUS_LABELS.get(row.status, row.status))  # type: ignore[attr-defined]
+        return {"content": render_to_string("web/disclosure/portal_content.html", {
+            "page": page, "filters": filters, "query": query, "status_labels": STATUS_LABELS,
+            **_choices(),
+        })}  # fmt: skip
+
+    try:
+        parts = _cached(request, "portal", build)
     except DomainError as exc:
         return error_page(request, 400, exc.message)
-    for row in page.rows:
-        row.status_label = str(STATUS_LABELS.get(row.status, row.status))  # type: ignore[attr-defined]
-    query = urlencode({k: v for k, v in params.items() if k != "page"})
-    return render(request, "web/disclosure/portal.html", {
-        "page": page, "filters": filters, "query": query, "status_labels": STATUS_LABELS,
-        **_choices(),
-    })  # fmt: skip
+    return render(request, "web/disclosure/portal.html",
+                  {"content": mark_safe(parts["content"]), "query": query})  # fmt: skip
 
 
 def timeline(request: HttpRequest, project_code: str) -> HttpResponse:
-    try:
+    def build() -> dict[str, str]:
         rows = selectors.timeline(project_code)
+        head = next((r for r in rows if r.kind == RecordKind.ANNOUNCEMENT), rows[0])
+        for row in rows:
+            row.status_label = str(STATUS_LABELS.get(row.status, row.status))  # type: ignore[attr-defined]
+        return {"title": head.title, "content": render_to_string(
+            "web/disclosure/timeline_content.html",
+            {"rows": rows, "head": head, "status_labels": STATUS_LABELS},
+        )}  # fmt: skip
+
+    try:
+        parts = _cached(request, "timeline", build)
     except NotFound as exc:
         return error_page(request, 404, exc.message)
-    head = next((r for r in rows if r.kind == RecordKind.ANNOUNCEMENT), rows[0])
-    for row in rows:
-        row.status_label = str(STATUS_LABELS.get(row.status, row.status))  # type: ignore[attr-defined]
-    return render(request, "web/disclosure/timeline.html", {
-        "rows": rows, "head": head, "status_labels": STATUS_LABELS,
-    })  # fmt: skip
+    return render(request, "web/disclosure/timeline.html",
+                  {"title": parts["title"], "content": mark_safe(parts["content"])})  # fmt: skip
 
 
 class RecordFeed(Feed):  # type: ignore[type-arg]

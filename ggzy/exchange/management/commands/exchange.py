@@ -164,7 +164,9 @@ class Command(BaseCommand):
         if action in ("rotate-key", "disable", "enable"):
             system = ExternalSystem.objects.filter(code=code).first()
             if system is None:
-                raise CommandError(f"[system_not_found] 外部交易系统不存在 (no such system): {code}")
+                raise CommandError(
+                    f"[system_not_found] 外部交易系统不存在 (no such system): {code}"
+                )
         if action == "accredit":
             operator = Entity.objects.filter(uscc=str(opts["operator"]).upper()[:18]).first()
             if operator is None:

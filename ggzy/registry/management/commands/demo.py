@@ -41,6 +41,7 @@ class Command(BaseCommand):
         self._demo_experts()
         self._demo_venues()
         self._demo_evaluation()
+        self._demo_external()
 
     def _demo_pki(self) -> None:
         from django.conf import settings
@@ -101,3 +102,13 @@ class Command(BaseCommand):
         )
         for what, url in result.pages():
             self.stdout.write(f"  {what:<44} {url}")
+
+    def _demo_external(self) -> None:
+        from ggzy.exchange.demo import load_demo_external
+
+        result = load_demo_external()
+        state = "created" if result.created else "already present"
+        self.stdout.write(f"external trading system {state}: {result.code}, its project at"
+                          f" /disclosure/projects/{result.project}/ (systems: /disclosure/systems/)")  # fmt: skip
+        if result.key:
+            self.stdout.write(f"  its API key (shown this once): {result.key}")
