@@ -332,6 +332,8 @@ def search(
         relaxed = bool(ranked) or offset > 0
     if len(ranked) < limit and (ranked or offset == 0):
         total = offset + len(ranked)  # the last page: no count needed
+    elif engine.total is not None:
+        total = engine.total  # counted by the ranked query itself
     else:
         total = engine.count(match, cap=COUNT_CAP + 1)
     records = PublicRecord.objects.using(using).in_bulk([pk for pk, _ in ranked])

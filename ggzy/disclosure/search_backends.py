@@ -35,6 +35,10 @@ class Match:
 
 
 class Engine(Protocol):
+    # every match is visited to rank it: where the engine can, the ranked query also counts
+    # them (``count(*) OVER ()``), so a page needs no second query; ``None``: ask ``count``
+    total: int | None
+
     def ranked(self, m: Match, *, limit: int, offset: int) -> list[tuple[int, float]]: ...
 
     def count(self, m: Match, *, cap: int) -> int: ...
@@ -54,6 +58,7 @@ def _dates(conn: BaseDatabaseWrapper, m: Match, alias: str) -> tuple[str, list[A
 class SQLiteEngine:
     def __init__(self, conn: BaseDatabaseWrapper) -> None:
         self.conn = conn
+        self.total: int | None = None
 
     @staticmethod
     def expression(m: Match) -> str:
@@ -76,6 +81,7 @@ class SQLiteEngine:
         with self.conn.cursor() as cur:
             cur.execute(sql, [*params, limit, offset])
             # bm25() is negative, lower is better: the page shows its opposite
+            # (FTS5's auxiliary functions cannot sit beside a window function: no total here)
             return [(int(pk), -float(score)) for pk, score in cur.fetchall()]
 
     def count(self, m: Match, *, cap: int) -> int:
@@ -88,6 +94,7 @@ class SQLiteEngine:
 class PostgresEngine:
     def __init__(self, conn: BaseDatabaseWrapper) -> None:
         self.conn = conn
+        self.total: int | None = None
 
     @staticmethod
     def _terms(m: Match) -> tuple[str, list[Any]]:
@@ -112,11 +119,14 @@ class PostgresEngine:
         # covers ts_rank_cd measures; normalization 1 divides by 1 + log(length)
         terms, term_params = self._terms(m)
         where, params = self._from(m)
-        sql = (f"SELECT e.record_id, ts_rank_cd(e.search_vector, ({terms}), 1) AS score "
-               f"{where} ORDER BY score DESC, e.record_id DESC LIMIT %s OFFSET %s")  # fmt: skip
+        sql = (f"SELECT e.record_id, ts_rank_cd(e.search_vector, ({terms}), 1) AS score, "
+               f"count(*) OVER () {where} ORDER BY score DESC, e.record_id DESC "
+               f"LIMIT %s OFFSET %s")  # fmt: skip
         with self.conn.cursor() as cur:
             cur.execute(sql, [*term_params, *params, limit, offset])
-            return [(int(pk), float(score)) for pk, score in cur.fetchall()]
+            rows = cur.fetchall()
+        self.total = int(rows[0][2]) if rows else None
+        return [(int(pk), float(score)) for pk, score, _ in rows]
 
     def count(self, m: Match, *, cap: int) -> int:
         where, params = self._from(m)
