@@ -215,6 +215,14 @@ GGZY_FEED_DELAY_SECONDS = float(os.environ.get("GGZY_FEED_DELAY_SECONDS", "1"))
 # the portal's rendered lists and timelines are kept this long per feed position (0: off); a
 # new public record changes the position, so only catalog and region names can be this stale
 GGZY_PORTAL_CACHE_SECONDS = int(os.environ.get("GGZY_PORTAL_CACHE_SECONDS", "60"))
+# each worker's own cache (the portal's kept pages: 9–16 KiB each, so ≤ 80 MiB per worker at
+# 5,000); Django's default of 300 entries evicts a busy portal's project pages before reuse
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("GGZY_CACHE_ENTRIES", "5000"))},
+    }
+}
 # the registered OCDS prefix of this platform's ocids (https://standard.open-contracting.org)
 GGZY_OCDS_PREFIX = os.environ.get("GGZY_OCDS_PREFIX", "ocds-ggzy00")
 # a JSON file overriding the national exchange's dataset fields (lengths, required …)
