@@ -340,8 +340,9 @@ def close_opening(*, actor: Any, opening: Opening) -> Opening:
                 _decrypt_failed(actor, section, bid, "storage_damaged")  # the platform's side
             else:  # no (good) key in time: the bidder's side (R39)
                 _decrypt_failed(actor, section, bid, "no_key", detail=bid.failure)
+        # in the order received; bids received at the same instant in the order stored
         bids = list(Bid.objects.filter(section=section).select_related("entity").order_by(
-            "received_at"))  # fmt: skip
+            "received_at", "pk"))  # fmt: skip
         opening.record = build_record(opening, bids)
         opening.status, opening.closed_at = OpeningStatus.CLOSED, now
         _sign(opening)

@@ -376,14 +376,9 @@ def external(system_code: str, record_id: str) -> Built | None:
     """The latest version of an external system's record, under its system's code: its
     project code is prefixed with the system's, so that no system can write into another's
     (or the platform's) timeline."""
-    from ggzy.exchange.models import IngestedRecord
+    from ggzy.exchange.ingest import latest
 
-    row = (
-        IngestedRecord.objects.select_related("system")
-        .filter(system__code=system_code, record_id=record_id)
-        .order_by("-pk")
-        .first()
-    )
+    row = latest(system_code, record_id)
     if row is None:
         return None
     c, system = row.content, row.system

@@ -27,7 +27,7 @@ from django.db.models import F, QuerySet
 from pydantic import Field, ValidationError, field_validator
 
 from ggzy.core import clock
-from ggzy.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from ggzy.core.errors import Conflict, DomainError, ValidationFailed
 from ggzy.core.schemas import StrictSchema
 from ggzy.exchange.models import ExternalSystem, IngestedRecord
 from ggzy.exchange.national import require_manage
@@ -317,16 +317,14 @@ def _same(earlier: IngestedRecord, digest: str) -> tuple[IngestedRecord, bool]:
     return earlier, False
 
 
-def latest(system_code: str, record_id: str) -> IngestedRecord:
-    row = (
+def latest(system_code: str, record_id: str) -> IngestedRecord | None:
+    """The latest accepted version of a system's record (what the portal shows)."""
+    return (
         IngestedRecord.objects.select_related("system")
         .filter(system__code=system_code, record_id=record_id)
         .order_by("-pk")
         .first()
     )
-    if row is None:
-        raise NotFound("记录不存在 (no such record)", code="record_not_found")
-    return row
 
 
 def connected_systems() -> QuerySet[ExternalSystem]:
