@@ -221,6 +221,10 @@ def test_a_rendered_page_is_kept_until_the_feed_position_moves(world) -> None:  
         assert token.search(first.content) and token.search(again.content)
         assert token.sub(b"", first.content) == token.sub(b"", again.content)
         assert len(hot.captured_queries) == 1 < len(cold.captured_queries)
+        # a link's other parameters (a campaign tag) read the same kept page
+        with CaptureQueriesContext(connection) as tagged:
+            assert visitor.get(path, {"utm_source": "weixin"}).status_code == 200
+        assert len(tagged.captured_queries) == 1
     # a new public record moves the position: the next request shows it
     world.at(w.SIGNED + days(4))
     services.issue_award(actor=world.tenderer, section=world.section)

@@ -46,8 +46,9 @@ def _choices() -> dict[str, Any]:
     }
 
 
-def _cached(request: HttpRequest, name: str, build: Callable[[], dict[str, str]]) -> dict[str, str]:
-    """The page's rendered parts for this URL and language at the projection's current feed
+def _cached(name: str, variant: str, build: Callable[[], dict[str, str]]) -> dict[str, str]:
+    """The page's rendered parts for this variant (its own parameters only: a link's other
+    parameters neither split nor flood the cache) and language at the projection's current feed
     position: built once and kept ``GGZY_PORTAL_CACHE_SECONDS``. A new or changed public record
     moves the position, so a cached page is never behind the records; only what is rendered
     around them (catalog and region names) can be that old. The parts are rendered without the
@@ -56,8 +57,8 @@ def _cached(request: HttpRequest, name: str, build: Callable[[], dict[str, str]]
     if seconds <= 0:
         return build()
     position = projector.catch_up().position
-    url = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-    key = f"disclosure:{name}:{get_language()}:{position}:{url}"
+    digest = hashlib.sha256(variant.encode()).hexdigest()
+    key = f"disclosure:{name}:{get_language()}:{position}:{digest}"
     parts = cache.get(key)
     if parts is None:
         parts = build()
@@ -81,7 +82,7 @@ def portal(request: HttpRequest) -> HttpResponse:
         })}  # fmt: skip
 
     try:
-        parts = _cached(request, "portal", build)
+        parts = _cached("portal", urlencode(sorted(params.items())), build)
     except DomainError as exc:
         return error_page(request, 400, exc.message)
     return render(request, "web/disclosure/portal.html",
@@ -100,7 +101,7 @@ def timeline(request: HttpRequest, project_code: str) -> HttpResponse:
         )}  # fmt: skip
 
     try:
-        parts = _cached(request, "timeline", build)
+        parts = _cached("timeline", str(project_code), build)
     except NotFound as exc:
         return error_page(request, 404, exc.message)
     return render(request, "web/disclosure/timeline.html",
