@@ -207,12 +207,14 @@ def catch_up(*, limit: int = 50 * BATCH) -> Outcome:
         .values_list("ledger_seq", "record_seq", "latest", "due")
         .first()
     )
-    latest = (row[2] if row is not None else None) or 0
-    if row is None:
+    if row is None:  # never run: read the whole ledger
         latest = Event.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-    elif row[0] >= latest and not row[3]:
-        out.position = row[1]
-        return out
+    else:
+        seen, position, head, due = row
+        latest = head or 0
+        if seen >= latest and not due:
+            out.position = position
+            return out
     while out.events < limit:
         with transaction.atomic():
             state = _state()

@@ -17,11 +17,9 @@ from ninja.security import APIKeyHeader
 from pydantic import Field
 
 from ggzy.api import PUBLIC
-from ggzy.core.errors import NotFound
 from ggzy.core.schemas import ErrorOut, StrictSchema
 from ggzy.exchange import ingest
 from ggzy.exchange.models import ExternalSystem, IngestedRecord
-from ggzy.registry.models import Entity
 
 router = Router(tags=["external systems"])
 ERRORS: dict[int, Any] = {c: ErrorOut for c in (401, 403, 404, 409, 422)}
@@ -93,13 +91,6 @@ def ingest_out(row: IngestedRecord, replayed: bool) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _system(code: str) -> ExternalSystem:
-    row = ExternalSystem.objects.select_related("operator").filter(code=str(code)[:64]).first()
-    if row is None:
-        raise NotFound("外部交易系统不存在 (no such system)", code="system_not_found")
-    return row
-
-
 # The body is read as any JSON and validated by the service, so that every schema failure
 # (a list, a wrong type, an unknown field) is ``schema_invalid``; the document shows the schema.
 RECORD_BODY = {"requestBody": {"required": True, "content": {"application/json": {
@@ -119,37 +110,34 @@ def ingest_record(request: HttpRequest, payload: Any = Body(None)) -> Any:  # no
 @router.get("/systems", response={200: list[SystemOut], **ERRORS}, auth=PUBLIC)
 def list_systems(request: HttpRequest) -> Any:
     """The connected external trading systems (public)."""
-    return [system_out(s) for s in ExternalSystem.objects.select_related("operator")]
+    return [system_out(s) for s in ingest.connected_systems()]
 
 
 @router.post("/systems", response={201: SystemKeyOut, **ERRORS})
 def accredit(request: HttpRequest, payload: SystemIn) -> Any:
     """Center admin connects a system; the answer carries its API key, shown this once."""
-    operator = Entity.objects.filter(uscc=payload.operator.upper()).first()
-    if operator is None:
-        raise NotFound("主体不存在 (no such entity)", code="entity_not_found",
-                       detail={"field": "operator"})  # fmt: skip
     system, key = ingest.accredit(actor=request.auth, code=payload.code, name=payload.name,
-                                  operator=operator, homepage=payload.homepage)  # fmt: skip
+                                  operator=ingest.operator_of(payload.operator),
+                                  homepage=payload.homepage)  # fmt: skip
     return Status(201, {**system_out(system), "api_key": key})
 
 
 @router.post("/systems/{system_code}/rotate-key", response={200: SystemKeyOut, **ERRORS})
 def rotate_key(request: HttpRequest, system_code: str) -> Any:
-    system = _system(system_code)
+    system = ingest.get_system(system_code)
     key = ingest.rotate_key(actor=request.auth, system=system)
-    return {**system_out(_system(system_code)), "api_key": key}
+    return {**system_out(system), "api_key": key}  # nothing shown changes with the key
 
 
 @router.post("/systems/{system_code}/disable", response={200: SystemOut, **ERRORS})
 def disable(request: HttpRequest, system_code: str, payload: ReasonIn) -> Any:
-    row = ingest.set_active(actor=request.auth, system=_system(system_code), active=False,
+    row = ingest.set_active(actor=request.auth, system=ingest.get_system(system_code), active=False,
                             reason=payload.reason)  # fmt: skip
     return system_out(row)
 
 
 @router.post("/systems/{system_code}/enable", response={200: SystemOut, **ERRORS})
 def enable(request: HttpRequest, system_code: str, payload: ReasonIn) -> Any:
-    row = ingest.set_active(actor=request.auth, system=_system(system_code), active=True,
+    row = ingest.set_active(actor=request.auth, system=ingest.get_system(system_code), active=True,
                             reason=payload.reason)  # fmt: skip
     return system_out(row)

@@ -27,7 +27,7 @@ from django.db.models import F, QuerySet
 from pydantic import Field, ValidationError, field_validator
 
 from ggzy.core import clock
-from ggzy.core.errors import Conflict, DomainError, ValidationFailed
+from ggzy.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from ggzy.core.schemas import StrictSchema
 from ggzy.exchange.models import ExternalSystem, IngestedRecord
 from ggzy.exchange.national import require_manage
@@ -325,6 +325,24 @@ def latest(system_code: str, record_id: str) -> IngestedRecord | None:
         .order_by("-pk")
         .first()
     )
+
+
+def get_system(code: str) -> ExternalSystem:
+    """The system of ``code`` with its operator (``system_not_found`` otherwise)."""
+    row = ExternalSystem.objects.select_related("operator").filter(code=str(code)[:64]).first()
+    if row is None:
+        raise NotFound("外部交易系统不存在 (no such system)", code="system_not_found",
+                       detail={"code": str(code)[:64]})  # fmt: skip
+    return row
+
+
+def operator_of(uscc: str) -> Entity:
+    """The registered entity that operates a system (``entity_not_found`` otherwise)."""
+    row = Entity.objects.filter(uscc=str(uscc).upper()[:18]).first()
+    if row is None:
+        raise NotFound("主体不存在 (no such entity)", code="entity_not_found",
+                       detail={"field": "operator"})  # fmt: skip
+    return row
 
 
 def connected_systems() -> QuerySet[ExternalSystem]:

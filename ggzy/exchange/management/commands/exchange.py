@@ -156,33 +156,19 @@ class Command(BaseCommand):
 
     def _systems(self, opts: dict[str, Any]) -> None:
         from ggzy.exchange import ingest
-        from ggzy.exchange.models import ExternalSystem
-        from ggzy.registry.models import Entity
 
         action, code = opts["systems_action"], str(opts.get("code") or "")[:64].lower()
-        system = None
-        if action in ("rotate-key", "disable", "enable"):
-            system = ExternalSystem.objects.filter(code=code).first()
-            if system is None:
-                raise CommandError(
-                    f"[system_not_found] 外部交易系统不存在 (no such system): {code}"
-                )
         if action == "accredit":
-            operator = Entity.objects.filter(uscc=str(opts["operator"]).upper()[:18]).first()
-            if operator is None:
-                raise CommandError(f"[entity_not_found] 主体不存在 (no such entity): "
-                                   f"{opts['operator']}")  # fmt: skip
             system, key = ingest.accredit(actor=CLI, code=code, name=opts["name"],
-                                          operator=operator, homepage=opts["homepage"])  # fmt: skip
+                                          operator=ingest.operator_of(opts["operator"]),
+                                          homepage=opts["homepage"])  # fmt: skip
             self._key(system.code, key)
         elif action == "rotate-key":
-            assert system is not None
-            self._key(system.code, ingest.rotate_key(actor=CLI, system=system))
+            self._key(code, ingest.rotate_key(actor=CLI, system=ingest.get_system(code)))
         elif action in ("disable", "enable"):
-            assert system is not None
-            ingest.set_active(actor=CLI, system=system, active=action == "enable",
-                              reason=opts["reason"])  # fmt: skip
-            self.stdout.write(f"{system.code} {action}d")
+            ingest.set_active(actor=CLI, system=ingest.get_system(code),
+                              active=action == "enable", reason=opts["reason"])  # fmt: skip
+            self.stdout.write(f"{code} {action}d")
         for s in ingest.connected_systems():
             last = s.last_received_at.isoformat() if s.last_received_at else "-"
             self.stdout.write(f"{s.code:<20} {'active' if s.active else 'disabled':<8} {s.name} "
