@@ -19,10 +19,12 @@ Measured in one run:
   both words, newest 20, on the first 100,000 records only (a tenth of the data).
 
 Databases: PostgreSQL ``ggzy_bench_search`` (dropped and created; dropped at the end unless
-``--keep``), SQLite a file in a temporary directory.
+``--keep``), SQLite a file in a temporary directory. ``--reuse DIR`` measures again on what a
+``--keep`` run left (DIR is the SQLite directory it printed), without loading.
 
     .venv/bin/python bench/search.py                       # full: 1,000,000 records
     .venv/bin/python bench/search.py --records 20000 --queries 50   # smoke run
+    .venv/bin/python bench/search.py --keep; .venv/bin/python bench/search.py --reuse DIR
 """
 
 from __future__ import annotations
@@ -169,14 +171,18 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
 
     from ggzy.disclosure import search
     from ggzy.disclosure.models import PublicRecord
-    from ggzy.disclosure.search_backends import Match, engine_for
-    from ggzy.disclosure.search_segment import facet_tokens, query_terms
 
     aliases = {"postgresql": "default", "sqlite": "lite"}
     rnd = random.Random(20261203)
     t0 = datetime(2026, 12, 1, tzinfo=UTC)
     result: dict[str, Any] = {"records": args.records, "load": {}}
 
+    if args.reuse:  # the databases a --keep run left: measure again, load nothing
+        for alias in aliases.values():
+            count = PublicRecord.objects.using(alias).count()
+            if count != args.records:
+                raise SystemExit(f"--reuse: {alias} holds {count:,} records, not {args.records:,}")
+        return measure(args, result, aliases)
     with connections["default"].cursor() as cur:
         cur.execute("DROP INDEX IF EXISTS disclosure_search_gin")
     started = time.perf_counter()
@@ -222,6 +228,17 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         "postgresql_bytes": pg_size, "sqlite_bytes": os.path.getsize(os.environ["GGZY_BENCH_SQLITE"]),
     }  # fmt: skip
     common.log("load", json.dumps(result["load"]))
+    return measure(args, result, aliases)
+
+
+def measure(
+    args: argparse.Namespace, result: dict[str, Any], aliases: dict[str, str]
+) -> dict[str, Any]:
+    from django.db import connections
+
+    from ggzy.disclosure import search
+    from ggzy.disclosure.search_backends import Match, engine_for
+    from ggzy.disclosure.search_segment import facet_tokens, query_terms
 
     queries = make_queries(args.queries + 20, random.Random(7))
     warm, measured = queries[:20], queries[20:]
@@ -303,12 +320,13 @@ def markdown(r: dict[str, Any], seconds: float, command: str) -> str:
         f"- hits: median total per query {r['postgresql']['median_total']:.0f} (PostgreSQL), "
         f"{r['postgresql']['capped_totals']} of the queries hit the 1000 cap, "
         f"{r['postgresql']['zero_hit_queries']} had no hit.",
-        f"- load: {load['total_s'] / 60:.1f} min in all — segmentation (jieba, once) "
+        (f"- load: {load['total_s'] / 60:.1f} min in all — segmentation (jieba, once) "
         f"{load['segment_s']:.0f} s, PostgreSQL inserts {load['postgresql_insert_s']:.0f} s + GIN "
         f"index and ANALYZE {load['postgresql_gin_analyze_s']:.0f} s, SQLite inserts (FTS5 by "
         f"trigger) {load['sqlite_insert_s']:.0f} s + optimize and ANALYZE "
         f"{load['sqlite_optimize_analyze_s']:.0f} s; database size PostgreSQL "
-        f"{load['postgresql_bytes'] / 2**30:.2f} GiB, SQLite {load['sqlite_bytes'] / 2**30:.2f} GiB.",
+        f"{load['postgresql_bytes'] / 2**30:.2f} GiB, SQLite {load['sqlite_bytes'] / 2**30:.2f} GiB."
+         if load else "- load: none — measured on the databases a `--keep` run left (`--reuse`)"),
         "",
         common.machine_markdown(),
     ]  # fmt: skip
@@ -321,6 +339,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=240)
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--keep", action="store_true", help="keep both databases")
+    parser.add_argument("--reuse", default="", metavar="DIR",
+                        help="measure again on the databases a --keep run left (its SQLite "
+                             "directory), without loading")  # fmt: skip
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -331,32 +352,36 @@ def main() -> None:
     if not common.pg_available():
         sys.exit("PostgreSQL is not reachable at 127.0.0.1:5432")
     started = time.perf_counter()
-    var_dir = tempfile.mkdtemp(prefix="ggzy-bench-search-")
-    _pg("dropdb", "--if-exists", "--force", PG_NAME)
-    _pg("createdb", PG_NAME)
+    var_dir = args.reuse or tempfile.mkdtemp(prefix="ggzy-bench-search-")
+    if not args.reuse:
+        _pg("dropdb", "--if-exists", "--force", PG_NAME)
+        _pg("createdb", PG_NAME)
     env = common.base_env(var_dir)
+    env_pg = {**env, "DATABASE_URL": common.pg_url(PG_NAME)}
     try:
         common.log("migrating both databases")
         subprocess.run([common.GGZY, "migrate", "-v0", "--noinput"], check=True, env=env,
                        cwd=common.REPO)  # fmt: skip
-        env_pg = {**env, "DATABASE_URL": common.pg_url(PG_NAME)}
         subprocess.run([common.GGZY, "migrate", "-v0", "--noinput"], check=True, env=env_pg,
                        cwd=common.REPO)  # fmt: skip
         env_pg["GGZY_BENCH_SQLITE"] = os.path.join(var_dir, "ggzy.sqlite3")
         out = os.path.join(var_dir, "result.json")
         subprocess.run([common.PYTHON, os.path.abspath(__file__), "--child", "--out", out,
                         "--records", str(args.records), "--queries", str(args.queries),
-                        "--batch", str(args.batch)], check=True, env=env_pg)  # fmt: skip
+                        "--batch", str(args.batch),
+                        *(["--reuse", args.reuse] if args.reuse else [])],
+                       check=True, env=env_pg)  # fmt: skip
         with open(out, encoding="utf-8") as fh:
             result = json.load(fh)
     finally:
-        if args.keep:
+        if args.keep or args.reuse:
             common.log(f"kept: {common.pg_url(PG_NAME)} and {var_dir}")
         else:
             _pg("dropdb", "--if-exists", "--force", PG_NAME)
             shutil.rmtree(var_dir, ignore_errors=True)
     command = "python bench/search.py" + ("" if args.records == 1_000_000 else
                                           f" --records {args.records} --queries {args.queries}")  # fmt: skip
+    command += " --reuse DIR" if args.reuse else ""
     print(json.dumps(result, ensure_ascii=False, indent=1))
     print()
     print(markdown(result, time.perf_counter() - started, command))

@@ -3,7 +3,7 @@ text, results and entities, in Chinese.
 
 One interface, two engines chosen by ``connection.vendor`` (:mod:`.search_backends`): SQLite
 FTS5 ranked by bm25 on the embedded database, a PostgreSQL ``tsvector`` with a GIN index ranked
-by ``ts_rank_cd`` in production. Both index the same thing, a :class:`SearchEntry` per record:
+by ``ts_rank`` in production. Both index the same thing, a :class:`SearchEntry` per record:
 the words jieba finds (:mod:`.search_segment`) in the title, the shown text and the documents'
 text, and the record's filter values as facet tokens.
 

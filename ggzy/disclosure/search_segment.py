@@ -96,6 +96,24 @@ def query_terms(text: str) -> list[str]:
     return list(seen)
 
 
+def _implied(term: str, other: str, freq: Mapping[str, int]) -> bool:
+    """Whether every token list holding ``other`` holds ``term`` too: search mode yields a word's
+    dictionary sub-words of 2 characters (for a word longer than 2) and of 3 (longer than 3),
+    and a sub-word's own sub-words are the word's as well."""
+    if term == other or term not in other or not freq.get(term):
+        return False
+    return (len(term) == 2 and len(other) > 2) or (len(term) == 3 and len(other) > 3)
+
+
+def required_terms(terms: Iterable[str]) -> list[str]:
+    """The terms an all-words match has to test: a term that another term implies (``招标`` and
+    ``公告`` beside ``招标公告``) matches wherever that one does, so leaving it out finds the
+    same records — and spares the index its posting list, often one of the longest."""
+    words = list(terms)
+    freq = tokenizer().FREQ
+    return [t for t in words if not any(_implied(t, u, freq) for u in words)]
+
+
 def facet_token(field: str, value: str) -> str:
     return f"{FACET_PREFIX}{FACET_FIELDS[field]}{value.encode('utf-8').hex()}"
 

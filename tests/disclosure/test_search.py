@@ -348,3 +348,28 @@ def test_the_engine_matches_the_database() -> None:
 
     expected = {"sqlite": SQLiteEngine, "postgresql": PostgresEngine}[connection.vendor]
     assert isinstance(engine_for(connection), expected)
+
+
+TEXTS = [
+    "南京市玄武区人民医院门诊楼施工招标公告", "城市主干道改造工程中标候选人公示",
+    "污水处理厂扩建工程监理招标公告", "政府采购办公设备采购项目竞争性谈判公告",
+    "国有建设用地使用权挂牌出让公告", "招标文件澄清公告", "公告：招标已终止",
+    "采矿权拍卖出让结果", "处理厂运维服务采购", "投标人须知与评标办法",
+]
+
+
+@pytest.mark.parametrize("query", [
+    "污水处理厂 招标公告", "政府采购 采购项目", "国有建设用地使用权 出让", "招标 招标公告",
+    "处理 处理厂", "人民医院门诊楼 施工", "评标委员会 评标", "采矿权 采矿",
+])  # fmt: skip
+def test_leaving_out_implied_terms_finds_the_same_texts(query: str) -> None:
+    """required_terms only drops what search mode indexes anyway: on every text, holding all
+    the required terms is holding all the terms."""
+    terms = search_segment.query_terms(query)
+    required = search_segment.required_terms(terms)
+    assert set(required) <= set(terms)
+    for text in TEXTS + [query.replace(" ", "")]:
+        held = set(search_segment.tokens(text))
+        assert all(t in held for t in required) == all(t in held for t in terms), text
+    if query == "污水处理厂 招标公告":
+        assert "招标" not in required and "招标公告" in required
