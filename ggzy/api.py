@@ -207,6 +207,7 @@ def _register_routers() -> None:
     from ggzy.fairness.api import router as fairness_router
     from ggzy.ledger.api import router as ledger_router
     from ggzy.registry.api import router as registry_router
+    from ggzy.supervision.api import router as supervision_router
     from ggzy.tendering.api import router as tendering_router
     from ggzy.trust.api import router as trust_router
     from ggzy.trust.api_documents import router as trust_documents_router
@@ -231,6 +232,7 @@ def _register_routers() -> None:
     api.add_router("/exchange", ingest_router)
     api.add_router("/search", search_router)
     api.add_router("/disclosure", disclosure_router)
+    api.add_router("/supervision", supervision_router)
     api.add_router("/", core_router)
 
 

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "ggzy.award",
     "ggzy.disclosure",
     "ggzy.exchange",
+    "ggzy.supervision",
     "ggzy.web",
 ]
 
@@ -227,3 +228,8 @@ CACHES = {
 GGZY_OCDS_PREFIX = os.environ.get("GGZY_OCDS_PREFIX", "ocds-ggzy00")
 # a JSON file overriding the national exchange's dataset fields (lengths, required …)
 GGZY_EXCHANGE_FIELDS = os.environ.get("GGZY_EXCHANGE_FIELDS") or None
+
+# smart supervision (ggzy.supervision): imported historical data and its report, as Parquet
+GGZY_SUPERVISION_DIR = Path(os.environ.get("GGZY_SUPERVISION_DIR", VAR_DIR / "supervision"))
+# the largest historical data file taken in one upload (CSV or OCDS JSON Lines)
+GGZY_SUPERVISION_MAX_BYTES = int(os.environ.get("GGZY_SUPERVISION_MAX_BYTES", str(512 << 20)))

@@ -131,4 +131,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "award.manage": frozenset(),
     "award.view": frozenset(CENTER_ROLES | SUPERVISION_ROLES),
     "award.object": frozenset({Role.BIDDER}),
+    # smart supervision (ggzy.supervision): the supervision roles read every alert and report;
+    # regulators and inspectors work alerts and import historical data; regulators tune the
+    # thresholds; auditors only read
+    "supervision.view": frozenset(SUPERVISION_ROLES),
+    "supervision.manage": frozenset({Role.REGULATOR, Role.INSPECTOR}),
+    "supervision.configure": frozenset({Role.REGULATOR}),
 }

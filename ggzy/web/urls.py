@@ -9,6 +9,7 @@ from ggzy.web.views import evaluation as evaluation_pages
 from ggzy.web.views import expert_draws as draw_pages
 from ggzy.web.views import experts as expert_pages
 from ggzy.web.views import fairness as fairness_pages
+from ggzy.web.views import supervision as supervision_pages
 from ggzy.web.views import tendering as tendering_pages
 from ggzy.web.views import venues as venue_pages
 
@@ -308,3 +309,4 @@ urlpatterns += evaluation_pages.URLS
 urlpatterns += award_pages.URLS
 urlpatterns += disclosure_pages.URLS
 urlpatterns.append(path("disclosure/systems/", disclosure_pages.systems, name="disclosure_systems"))
+urlpatterns += supervision_pages.URLS

@@ -45,6 +45,15 @@ from ggzy.fairness.models import FairnessRule, Finding, Review
 from ggzy.ledger.models import Event
 from ggzy.registry import services as registry
 from ggzy.registry.models import ContactPerson, Entity, EntityVersion, Membership, Qualification
+from ggzy.supervision.models import (
+    Alert,
+    AlertNote,
+    Dataset,
+    ScanState,
+    Setting,
+    Tracking,
+    WatchEntry,
+)
 from ggzy.tendering.models import (
     Clarification,
     Download,
@@ -170,6 +179,13 @@ GUARDED_MODELS: tuple[type[models.Model], ...] = (
     Obligation,
     ExternalSystem,
     IngestedRecord,
+    Alert,
+    AlertNote,
+    Setting,
+    Dataset,
+    ScanState,
+    Tracking,
+    WatchEntry,
 )
 # Bookkeeping that legitimately moves on a refused request (sign-in counters, token last use).
 _VOLATILE_COLUMNS = {"last_login", "failed_logins", "locked_until", "last_used_at"}

@@ -44,6 +44,7 @@ from tests.exchange import ingest_matrix
 from tests.exchange import test_national_matrix as national_matrix
 from tests.experts import draw_matrix, rating_matrix
 from tests.experts import world as expert_world
+from tests.supervision import matrix as supervision_matrix
 from tests.tendering import invitation_matrix
 from tests.venues import world as venue_world
 
@@ -125,6 +126,7 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     **national_matrix.PATH_VALUES,  # the national data exchange: tests/exchange
     **disclosure_matrix.PATH_VALUES,  # public records: tests/disclosure/matrix.py
     **ingest_matrix.PATH_VALUES,  # external trading systems: tests/exchange/ingest_matrix.py
+    **supervision_matrix.PATH_VALUES,  # supervision: tests/supervision/matrix.py
     # OCDS: the contracting process of the world's open (published) section
     "ocid": lambda w: ocid_of(w.tender.open_section()),
 }
@@ -190,6 +192,7 @@ BAD_PATH_VALUES: dict[str, list[tuple[str, int, str]]] = {
     **national_matrix.BAD_PATH_VALUES,
     **disclosure_matrix.BAD_PATH_VALUES,
     **ingest_matrix.BAD_PATH_VALUES,
+    **supervision_matrix.BAD_PATH_VALUES,
     "ocid": [
         ("not-an-ocid", 400, "malformed_ocid"),
         (f"{ocds_prefix()}-{NO_SUCH_PUBLIC_ID}", 404, "ocid_not_found"),
@@ -204,6 +207,7 @@ BAD_PUBLIC_IDS: dict[str, list[tuple[str, int, str]]] = {
     "/api/v1/tendering/sections/": _not_found("section_not_found"),
     "/api/v1/tendering/documents/": _not_found("document_not_found"),
     "/api/v1/tendering/objections/": _not_found("objection_not_found"),
+    **supervision_matrix.BAD_PUBLIC_IDS,
 }
 
 
@@ -231,6 +235,7 @@ RAW_UPLOADS: dict[str, tuple[str, Callable[[World], Any]]] = {
     ),
     "POST /api/v1/bidding/bank-notices/import": ("GGZY_BANK_CSV_MAX_BYTES", lambda w: None),
     "POST /api/v1/experts/import": ("GGZY_EXPERT_IMPORT_MAX_BYTES", lambda w: None),
+    **supervision_matrix.RAW_UPLOADS,
 }
 
 _STATIC_BODIES: dict[str, Any] = {
@@ -514,6 +519,7 @@ PREPARED |= rating_matrix.PREPARED  # expert ratings: tests/experts/rating_matri
 PREPARED |= award_matrix.PREPARED  # award: tests/award/matrix.py
 PREPARED |= invitation_matrix.PREPARED  # invited tender: tests/tendering/invitation_matrix.py
 PREPARED |= ingest_matrix.PREPARED  # external trading systems: tests/exchange/ingest_matrix.py
+PREPARED |= supervision_matrix.PREPARED  # supervision: tests/supervision/matrix.py
 
 
 VENUES = "/api/v1/venues"
@@ -623,6 +629,7 @@ QUERY_VALUES: dict[str, dict[str, Any]] = {
         "name": "招标文件.txt",
     },
     **disclosure_matrix.QUERY_VALUES,  # tests/disclosure/matrix.py
+    **supervision_matrix.QUERY_VALUES,  # tests/supervision/matrix.py
 }
 
 

@@ -45,6 +45,7 @@ from tests.evaluation import matrix as eval_matrix
 from tests.exchange import ingest_matrix
 from tests.experts import draw_matrix, rating_matrix
 from tests.experts import world as expert_world
+from tests.supervision import matrix as supervision_matrix
 from tests.tendering import invitation_matrix
 from tests.trust import pki
 from tests.venues import world as venue_world
@@ -1120,6 +1121,8 @@ VENUE_RULES: dict[str, WriteRule] = {
 WRITE_RULES |= VENUE_RULES
 # external trading systems: tests/exchange/ingest_matrix.py
 WRITE_RULES |= ingest_matrix.permission_rules(WriteRule, center_admin=CENTER_ADMIN)
+# supervision: tests/supervision/matrix.py
+WRITE_RULES |= supervision_matrix.permission_rules(WriteRule)
 ENTITY_SCOPED = [key for key in WRITE_RULES if key.split(" ")[1].startswith("/api/v1/entities/")]
 
 

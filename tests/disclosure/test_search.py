@@ -355,7 +355,7 @@ TEXTS = [
     "污水处理厂扩建工程监理招标公告", "政府采购办公设备采购项目竞争性谈判公告",
     "国有建设用地使用权挂牌出让公告", "招标文件澄清公告", "公告：招标已终止",
     "采矿权拍卖出让结果", "处理厂运维服务采购", "投标人须知与评标办法",
-]
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("query", [
@@ -368,7 +368,7 @@ def test_leaving_out_implied_terms_finds_the_same_texts(query: str) -> None:
     terms = search_segment.query_terms(query)
     required = search_segment.required_terms(terms)
     assert set(required) <= set(terms)
-    for text in TEXTS + [query.replace(" ", "")]:
+    for text in [*TEXTS, query.replace(" ", "")]:
         held = set(search_segment.tokens(text))
         assert all(t in held for t in required) == all(t in held for t in terms), text
     if query == "污水处理厂 招标公告":
