@@ -103,6 +103,15 @@ def _identity(bid: Bid, deposits: dict[int, str]) -> hardlinks.BidIdentity | Non
     )  # fmt: skip
 
 
+LINK_LABELS = {
+    "machine": "同一台电脑编制（CPU、网卡、硬盘一致）", "same_cpu": "相同CPU标识",
+    "same_mac": "相同网卡MAC地址", "same_disk": "相同硬盘序列号", "upload_ip": "相同上传IP地址",
+    "deposit_account": "保证金从同一账户转出", "agent": "同一人办理投标",
+    "project_manager": "同一项目负责人", "contact": "同一联系人", "legal_representative":
+    "同一法定代表人", "control": "控股或管理关系", "common_controller": "受同一主体控制",
+}  # fmt: skip
+
+
 def hardlinks_detector(section: Section, bids: list[Bid]) -> list[Raised]:
     from ggzy.bidding.models import Deposit
 
@@ -131,7 +140,8 @@ def hardlinks_detector(section: Section, bids: list[Bid]) -> list[Raised]:
         out.append(services.raise_alert(
             kind=kind, code=f"LINK-{link.kind}".upper()[:32],
             key=f"link:{section.public_id}:{link.kind}:{','.join(link.bidders)}"[:200],
-            title=f"{section.project.name} {section.name}：{strength} {link.kind} — {who}{void}",
+            title=f"{section.project.name} {section.name}：{strength}，"
+                  f"{LINK_LABELS.get(link.kind, link.kind)} — {who}{void}",
             evidence=evidence, section=section, rule=link.rule,
             score=100.0 if link.strength == hardlinks.Strength.HARD else 50.0,
         ))  # fmt: skip

@@ -42,6 +42,7 @@ class Command(BaseCommand):
         self._demo_venues()
         self._demo_evaluation()
         self._demo_external()
+        self._demo_supervision()
 
     def _demo_pki(self) -> None:
         from django.conf import settings
@@ -112,3 +113,11 @@ class Command(BaseCommand):
                           f" /disclosure/projects/{result.project}/ (systems: /disclosure/systems/)")  # fmt: skip
         if result.key:
             self.stdout.write(f"  its API key (shown this once): {result.key}")
+
+    def _demo_supervision(self) -> None:
+        from ggzy.supervision.demo import load_demo_supervision
+
+        result = load_demo_supervision()
+        state = "created" if result.created else "already present"
+        self.stdout.write(f"supervision {state}: {result.alerts} alerts at /supervision/ (sign in as"
+                          f" jianguan); historical data set /supervision/datasets/{result.dataset}/")  # fmt: skip
