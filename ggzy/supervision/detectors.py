@@ -17,6 +17,7 @@ of its module, and raises the alerts its findings call for, with their evidence.
   (the documents' viewing time), and expert disagreement concentrated on the first candidate.
   Bid-document richness (标书丰富度) needs a richness measure of the documents that the platform
   does not compute yet.
+* ``redflags`` (nightly, market-wide) — the OCP red flags over the platform's own OCDS output.
 * ``watchlist`` — the opened bids' bidders and the committee's members against the watchlist
   (:mod:`ggzy.supervision.watchlist`; sign-ins are checked as they happen).
 """
@@ -92,7 +93,8 @@ def _identity(bid: Bid, deposits: dict[int, str]) -> hardlinks.BidIdentity | Non
     except (OSError, EnvelopeError, ValueError):
         machine = {}  # a damaged or missing file: its opening says so; no machine to compare
     sealed = register.unseal("bid", "bids", bid.sealed_identity)
-    user = User.objects.filter(pk=sealed.get("user")).only("resident_id").first()
+    user_pk = sealed.get("user")
+    user = User.objects.filter(pk=user_pk).only("resident_id").first() if user_pk else None
     agent = (user.resident_id or f"user:{user.pk}") if user else ""
     contacts = [c for pair in entity.contacts.values_list("phone", "email") for c in pair if c]
     return hardlinks.BidIdentity(
@@ -240,7 +242,69 @@ SECTION_DETECTORS: list[Callable[[Section, list[Bid]], list[Raised]]] = [
     toolbox_detector,
     watchlist_detector,
 ]
-MARKET_DETECTORS: list[Callable[[], list[Raised]]] = []
+REDFLAG_TITLES = {
+    "R003": "投标截止期过短",
+    "R018": "仅一家投标",
+    "R024": "次低报价与中标价过于接近",
+    "R025": "投标人多次投标均未中标（陪标迹象）",
+    "R028": "不同投标人报价相同",
+    "R030": "迟交的投标中标",
+    "R035": "除中标人外其余投标均被否决",
+    "R036": "最低报价被否决",
+    "R038": "否决投标比例过高",
+    "R044": "投标人地址或联系方式相同",
+    "R048": "供应商中标品类异常分散",
+    "R058": "中标价大幅低于其他报价",
+}
+
+
+def redflags_detector() -> list[Raised]:
+    """The OCP red flags over every disclosed procedure of the platform, as its OCDS output
+    (:mod:`ggzy.exchange.ocds`) says it: the fences (Q1 − 1.5·IQR …) need the whole market, so
+    this runs in the nightly pass."""
+    from ggzy.core import clock
+    from ggzy.core.errors import DomainError
+    from ggzy.exchange.ocds import Process
+    from ggzy.exchange.ocds_packages import MERGER, batches, section_public_id
+    from ggzy.supervision import redflags
+
+    now = clock.now()
+    compiled = []
+    for batch, loaded in batches(now=now):
+        for row in batch:
+            releases = Process(row, now, loaded).releases()
+            if releases:
+                compiled.append(MERGER.create_compiled_release(releases))
+    if not compiled:
+        return []
+    frames = redflags.load_releases(compiled)
+    flags = redflags.red_flags(frames, redflags.RedFlagSettings.for_platform())
+    ids: dict[str, str] = {}
+    for ocid in set(flags["ocid"].to_list()):
+        try:
+            ids[ocid] = section_public_id(ocid)
+        except DomainError:
+            continue
+    sections = {s.public_id: s for s in Section.objects.filter(public_id__in=ids.values())
+                .select_related("project")}  # fmt: skip
+    out = []
+    for flag in flags.iter_rows(named=True):
+        section = sections.get(ids.get(flag["ocid"], ""))
+        if section is None:
+            continue
+        code = flag["code"]
+        evidence = {"ocid": flag["ocid"], "code": code, "value": flag["value"],
+                    "tenderers": flag["tenderer_ids"] or [], "suppliers": flag["supplier_ids"] or [],
+                    "buyer": flag["buyer_id"], "procuring_entity": flag["procuring_entity_id"]}  # fmt: skip
+        out.append(services.raise_alert(
+            kind=AlertKind.REDFLAG, code=code, key=f"redflag:{code}:{flag['ocid']}"[:200],
+            title=f"{section.project.name} {section.name}：{code} {REDFLAG_TITLES.get(code, '')}",
+            evidence=evidence, section=section, rule=f"OCP 红旗指标 {code}", score=60.0,
+        ))  # fmt: skip
+    return out
+
+
+MARKET_DETECTORS: list[Callable[[], list[Raised]]] = [redflags_detector]
 
 
 def run_section(section: Section, bids: list[Bid]) -> list[Raised]:

@@ -36,9 +36,11 @@ Definitions (value in brackets):
 - R036 lowest bid disqualified: an active award, a valid bid with an amount, and the lowest
   submitted bid is disqualified; skipped when awardCriteria is given and is not priceOnly [1].
 - R038 excessive disqualified bids: disqualified / submitted bids per buyer and per procuring
-  entity (≥ 2 processes) and per tenderer (≥ 2 submitted bids), flagged ≥ the upper fence;
-  reported on the buyer's or entity's processes with a disqualified bid and on the tenderer's
-  processes [the highest flagged ratio].
+  entity (≥ 2 processes with submitted bids — Cardinal compares its
+  ``minimum_contracting_processes`` with the buyer's number of bids, §2.1 says processes) and
+  per tenderer (≥ 2 submitted bids), flagged ≥ the upper fence; reported on the buyer's or
+  entity's processes with a disqualified bid and on the tenderer's processes [the highest
+  flagged ratio].
 - R044 business similarities (Cardinal branch ``r044``): two parties with role tenderer (different
   ids) share the normalised address (streetAddress required; street, locality, region, postal
   code, country, trimmed and lower-cased) or any non-empty contactPoint field (name, email,
@@ -46,7 +48,9 @@ Definitions (value in brackets):
   both have [1].
 - R048 heterogeneous supplier: distinct first ``r048_digits`` characters of the item
   classifications of a supplier's active single-supplier awards, among suppliers with ≥ 20
-  processes, ≥ the upper fence; reported on the supplier's processes [count].
+  processes, ≥ the upper fence; reported on the supplier's processes [count]. As in Cardinal
+  there is no skip rule beyond Q1 = Q3 = 0: when every supplier has the same count (IQR 0),
+  all of them reach the fence.
 
 Our own OCDS output (``ggzy.exchange.ocds``): bids come from the signed opening record; a
 decrypted bid is ``pending`` and a revoked, withdrawn or undecryptable one ``withdrawn``

@@ -148,3 +148,16 @@ def test_a_signed_evaluation_with_a_deviant_expert_raises_a_toolbox_alert(
     assert world.members[-1].expert.name in alert.title
     assert alert.evidence["inversions"] and alert.evidence["deviations"]
     assert not Alert.objects.filter(code="EXPERT-SCORE").exclude(pk=alert.pk).exists()
+
+
+def test_the_nightly_pass_runs_the_red_flags_over_the_platforms_ocds(frozen_clock: Any) -> None:
+    from ggzy.supervision import redflags
+
+    # three bids at the same price from different bidders: R028 on the opened section
+    section = _opened(frozen_clock, ["9500000.00", "9500000.00", "9700000.00", "9800000.00",
+                                     "9900000.00"])  # fmt: skip
+    assert redflags.CODES
+    out = scan.scan_all()
+    assert not out.failed
+    alert = Alert.objects.get(kind=AlertKind.REDFLAG, code="R028")
+    assert alert.section == section and len(alert.evidence["tenderers"]) == 2
