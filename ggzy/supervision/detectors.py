@@ -17,6 +17,10 @@ of its module, and raises the alerts its findings call for, with their evidence.
   (the documents' viewing time), and expert disagreement concentrated on the first candidate.
   Bid-document richness (标书丰富度) needs a richness measure of the documents that the platform
   does not compute yet.
+* ``similarity`` — the opened bids' decrypted parts (all but the opening form ``bid.json``),
+  as text, compared pairwise after removing what the tender documents say
+  (:mod:`ggzy.supervision.similarity`): copied passages, the same file authors, another
+  bidder's name inside a file.
 * ``redflags`` (nightly, market-wide) — the OCP red flags over the platform's own OCDS output.
 * ``watchlist`` — the opened bids' bidders and the committee's members against the watchlist
   (:mod:`ggzy.supervision.watchlist`; sign-ins are checked as they happen).
@@ -32,7 +36,7 @@ import polars as pl
 from ggzy.award.periods import regime_of
 from ggzy.award.states import Regime
 from ggzy.bidding.models import Bid
-from ggzy.supervision import hardlinks, screens, services, thresholds, toolbox
+from ggzy.supervision import hardlinks, screens, services, similarity, thresholds, toolbox
 from ggzy.supervision.models import Alert, AlertKind
 from ggzy.tendering.models import Section
 
@@ -230,6 +234,91 @@ def toolbox_detector(section: Section, bids: list[Bid]) -> list[Raised]:
     return out
 
 
+BID_FORM = "bid.json"  # the opening form of a bid envelope: prices, not prose
+
+
+def _file_metadata(path: Any) -> dict[str, object]:
+    """Authoring metadata of a .docx (core properties) or a .pdf (document info); {} else."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".docx":
+            import docx
+
+            props = docx.Document(str(path)).core_properties
+            return {"author": props.author or "", "last_saver": props.last_modified_by or "",
+                    "created": props.created, "modified": props.modified}  # fmt: skip
+        if suffix == ".pdf":
+            from pypdf import PdfReader
+
+            info: Any = PdfReader(str(path)).metadata or {}
+            return {"author": str(info.get("/Author", "") or ""),
+                    "template": str(info.get("/Creator", "") or "")}  # fmt: skip
+    except Exception:  # a damaged file has no metadata to compare, its text says the rest
+        return {}
+    return {}
+
+
+def _bid_text(bid: Bid) -> similarity.BidText | None:
+    """The decrypted parts of an opened bid (all but the opening form), as text."""
+    from ggzy.bidding.opening import opened_dir
+    from ggzy.core.errors import DomainError
+    from ggzy.fairness.extract import extract_text
+
+    folder = opened_dir(bid)
+    if bid.entity is None or not folder.is_dir():
+        return None
+    texts: list[str] = []
+    metadata: dict[str, object] = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != BID_FORM):
+        try:
+            texts.append(extract_text(path, path.suffix))
+        except (DomainError, OSError, MemoryError):
+            continue
+        metadata = metadata or _file_metadata(path)
+    return similarity.BidText(text="\n".join(t for t in texts if t), metadata=metadata,
+                              name=bid.entity.name)  # fmt: skip
+
+
+def similarity_detector(section: Section, bids: list[Bid]) -> list[Raised]:
+    from ggzy.tendering.models import TenderDocument
+
+    texts = {b.entity.uscc: t for b in bids if b.entity and (t := _bid_text(b)) is not None}
+    if len(texts) < 2:
+        return []
+    tender = "\n".join(TenderDocument.objects.filter(project=section.project)
+                       .values_list("text", flat=True))  # fmt: skip
+    names = {b.entity.uscc: b.entity.name for b in bids if b.entity}
+    out = []
+    for pair in similarity.compare_bids(tender, texts):
+        who = (
+            f"{names.get(pair.bidder_a, pair.bidder_a)}、{names.get(pair.bidder_b, pair.bidder_b)}"
+        )
+        what = []
+        if pair.text_similar:
+            what.append(f"文本雷同（Jaccard {pair.jaccard:.2f}，包含度 {pair.containment:.2f}）")
+        if pair.metadata_matches:
+            what.append("文件属性相同：" + "、".join(m.field for m in pair.metadata_matches))
+        if pair.mentions:
+            what.append("文件中出现其他投标人名称（相互混装）")
+        evidence = {
+            "section": section.public_id, "bidders": [pair.bidder_a, pair.bidder_b],
+            "names": [names.get(pair.bidder_a, ""), names.get(pair.bidder_b, "")],
+            "jaccard": round(pair.jaccard, 4), "containment": round(pair.containment, 4),
+            "shared_shingles": pair.shared_shingles, "snippets": list(pair.snippets),
+            "metadata": [{"field": m.field, "value": m.value} for m in pair.metadata_matches],
+            "mentions": [list(m) for m in pair.mentions],
+        }  # fmt: skip
+        out.append(services.raise_alert(
+            kind=AlertKind.SIMILARITY, code="DOC-SIMILAR",
+            key=f"similar:{section.public_id}:{pair.bidder_a}:{pair.bidder_b}"[:200],
+            title=f"{section.project.name} {section.name}：投标文件异常一致 — {who}（{'；'.join(what)}）",
+            evidence=evidence, section=section,
+            rule="招标投标法实施条例第四十条第（一）（四）（五）项",
+            score=round(100 * max(pair.jaccard, pair.containment), 1),
+        ))  # fmt: skip
+    return out
+
+
 def watchlist_detector(section: Section, bids: list[Bid]) -> list[Raised]:
     from ggzy.supervision import watchlist
 
@@ -240,6 +329,7 @@ SECTION_DETECTORS: list[Callable[[Section, list[Bid]], list[Raised]]] = [
     screens_detector,
     hardlinks_detector,
     toolbox_detector,
+    similarity_detector,
     watchlist_detector,
 ]
 REDFLAG_TITLES = {

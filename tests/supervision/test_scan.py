@@ -161,3 +161,25 @@ def test_the_nightly_pass_runs_the_red_flags_over_the_platforms_ocds(frozen_cloc
     assert not out.failed
     alert = Alert.objects.get(kind=AlertKind.REDFLAG, code="R028")
     assert alert.section == section and len(alert.evidence["tenderers"]) == 2
+
+
+def test_two_bids_written_from_one_draft_are_paired(frozen_clock: Any) -> None:
+    from pathlib import Path
+
+    from ggzy.bidding.models import Bid
+    from ggzy.bidding.opening import opened_dir
+
+    section = _opened(frozen_clock, COMPETITIVE)
+    draft = ("本工程施工组织设计由我公司项目部编制。针对教学楼主体结构施工，我方拟采用铝合金模板体系，"
+             "标准层施工周期控制在五天以内，并设置独立的质量巡检小组每日两次复核钢筋绑扎与混凝土浇筑。"
+             "冬季施工时采用电伴热养护并加密测温频次至每两小时一次。")  # fmt: skip
+    bids = list(Bid.objects.filter(section=section).order_by("pk"))
+    for n, bid in enumerate(bids[:2]):
+        (opened_dir(bid) / "technical.txt").write_text(draft + f"附：项目经理{n}号。", "utf-8")
+    for n, bid in enumerate(bids[2:]):  # the others wrote their own
+        Path(opened_dir(bid) / "technical.txt").write_text(f"第{n}家自行编制：" + "".join(
+            chr(0x4E00 + (n * 997 + k * 31) % 20000) for k in range(300)), "utf-8")  # fmt: skip
+    scan.catch_up()
+    alert = Alert.objects.get(kind=AlertKind.SIMILARITY)
+    assert set(alert.evidence["bidders"]) == {bids[0].entity.uscc, bids[1].entity.uscc}
+    assert alert.evidence["jaccard"] > 0.5 and alert.evidence["snippets"]
