@@ -22,6 +22,7 @@ of its module, and raises the alerts its findings call for, with their evidence.
   (:mod:`ggzy.supervision.similarity`): copied passages, the same file authors, another
   bidder's name inside a file.
 * ``redflags`` (nightly, market-wide) — the OCP red flags over the platform's own OCDS output.
+* ``network`` (nightly, market-wide) — co-bidding groups among the platform's opened bids.
 * ``watchlist`` — the opened bids' bidders and the committee's members against the watchlist
   (:mod:`ggzy.supervision.watchlist`; sign-ins are checked as they happen).
 """
@@ -394,7 +395,38 @@ def redflags_detector() -> list[Raised]:
     return out
 
 
-MARKET_DETECTORS: list[Callable[[], list[Raised]]] = [redflags_detector]
+def network_detector() -> list[Raised]:
+    """Co-bidding groups among the platform's opened bids (:mod:`ggzy.supervision.network`):
+    one alert per suspicious group (cohesion, exclusivity, winner rotation)."""
+    from ggzy.supervision import network, platform
+
+    bids = platform.platform_bids()
+    if bids.height == 0:
+        return []
+    report = network.analyse(bids)
+    if "suspicious" not in report.groups.columns:
+        return []
+    names = dict(bids.select("bidder_id", "bidder_name").unique("bidder_id").iter_rows())
+    out = []
+    for group in report.groups.filter(report.groups["suspicious"]).iter_rows(named=True):
+        members = report.members.filter(report.members["group_id"] == group["group_id"])
+        member_ids = members["bidder_id"].to_list()
+        who = "、".join(names.get(m, m) for m in member_ids[:6])
+        evidence = {"group": {k: (list(v) if isinstance(v, list | tuple) else v)
+                              for k, v in group.items()},
+                    "members": [{k: (list(v) if isinstance(v, list | tuple) else v)
+                                 for k, v in r.items()} for r in members.iter_rows(named=True)],
+                    "names": {m: names.get(m, m) for m in member_ids}}  # fmt: skip
+        out.append(services.raise_alert(
+            kind=AlertKind.NETWORK, code="RING", key=f"network:{group['group_id']}",
+            title=f"疑似围标团伙：{who}（共同投标 {group.get('tenders')} 次，轮流中标）",
+            evidence=evidence, rule="招标投标法实施条例第三十九条、第四十条；OCP R053/R057",
+            score=round(100 * float(group.get("score") or 0), 1),
+        ))  # fmt: skip
+    return out
+
+
+MARKET_DETECTORS: list[Callable[[], list[Raised]]] = [redflags_detector, network_detector]
 
 
 def run_section(section: Section, bids: list[Bid]) -> list[Raised]:

@@ -183,3 +183,24 @@ def test_two_bids_written_from_one_draft_are_paired(frozen_clock: Any) -> None:
     alert = Alert.objects.get(kind=AlertKind.SIMILARITY)
     assert set(alert.evidence["bidders"]) == {bids[0].entity.uscc, bids[1].entity.uscc}
     assert alert.evidence["jaccard"] > 0.5 and alert.evidence["snippets"]
+
+
+def test_a_rotation_ring_among_the_platforms_bids_is_one_alert(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from ggzy.supervision import demo, historical, platform
+
+    bids = historical.read_csv(io.BytesIO(demo.history_csv().encode())).bids
+    monkeypatch.setattr(platform, "platform_bids", lambda: bids)
+    raised = detectors.network_detector()
+    (alert,) = [a for a, _new, _changed in raised]
+    assert alert.kind == AlertKind.NETWORK and "围标" in alert.title
+    assert set(alert.evidence["names"]) == {
+        "9132010099999000A1",
+        "9132010099999000B2",
+        "9132010099999000C3",
+        "9132010099999000D4",
+    }
+    assert detectors.network_detector()[0][1:] == (False, False)  # raised once
