@@ -1,7 +1,7 @@
 """Smoke timing of the co-bidding network (``ggzy.supervision.network``) on a synthetic market.
 
 Usage: ``.venv/bin/python bench/network.py [--tenders 1000000] [--markets 250]
-[--firms-per-market 2000] [--cartels 50]`` (run under ``flock /tmp/bench.lock``).
+[--firms-per-market 2000] [--cartels 50] [--min-joint 2]`` (run under ``flock /tmp/bench.lock``).
 
 The market: each tender belongs to one of ``markets`` (region × category) and draws 4–12 bidders
 (mean 8) uniformly from that market's firms; the first drawn wins. ``cartels`` rings of 4 firms
@@ -78,16 +78,18 @@ def main() -> None:
     parser.add_argument("--markets", type=int, default=250)
     parser.add_argument("--firms-per-market", type=int, default=2000)
     parser.add_argument("--cartels", type=int, default=50)
+    parser.add_argument("--min-joint", type=int, default=nw.DEFAULT_SETTINGS.min_joint)
     args = parser.parse_args()
+    settings = nw.NetworkSettings(min_joint=args.min_joint)
     t0 = time.perf_counter()
     bids = market(args.tenders, args.markets, args.firms_per_market, args.cartels)
     t1 = time.perf_counter()
     frame = nw.prepare_bids(bids)
     cap = nw.DEFAULT_SETTINGS.max_tender_bidders
-    edges = nw.co_bid_pairs(frame, max_tender_bidders=cap, min_weight=2)
+    edges = nw.co_bid_pairs(frame, max_tender_bidders=cap, min_weight=settings.min_joint)
     t2 = time.perf_counter()
     louvain = _timed_louvain()
-    report = nw.analyse(bids, seed=0)
+    report = nw.analyse(bids, settings=settings, seed=0)
     t3 = time.perf_counter()
     flagged = report.groups.filter(pl.col("suspicious"))
     base = args.markets * args.firms_per_market
@@ -103,7 +105,7 @@ def main() -> None:
         f"unique (tender, bidder): {frame.height:,}; graph (weight >= 2): {nodes:,} nodes, "
         f"{report.pairs.height:,} edges (= {edges.height:,})"
     )
-    print(f"prepare + pairs of weight >= 2 (Polars self-join, group_by): {t2 - t1:.1f} s")
+    print(f"prepare + pairs (Polars self-join, group_by): {t2 - t1:.1f} s")
     print(
         f"analyse (the same pairs, graph, Louvain, tables): {t3 - t2:.1f} s, of which "
         f"louvain_communities {louvain[0]:.1f} s"

@@ -70,11 +70,11 @@ class Alert(models.Model):
 
 
 class NoteKind(models.TextChoices):
-    RAISED = "raised", _("预警")
+    RAISED = "raised", _("发出预警")
     REFRESHED = "refreshed", _("证据更新")
     NOTE = "note", _("批注")
     ASSIGN = "assign", _("指派")
-    DISMISS = "dismiss", _("排除")
+    DISMISS = "dismiss", _("排除预警")
     ESCALATE = "escalate", _("移交")
     REOPEN = "reopen", _("重新打开")
 
