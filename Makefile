@@ -8,7 +8,7 @@ PG_URL  ?= postgres://postgres@127.0.0.1:5432/ggzy
 TEST_WORKERS ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test test-sqlite test-postgres check lint format typecheck openapi bench bench-ledger bench-surge bench-opening demo migrate clean
+.PHONY: run test test-sqlite test-postgres check lint format typecheck openapi bench bench-ledger bench-surge bench-opening bench-search bench-supervision demo migrate clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -76,6 +76,15 @@ bench-surge: $(STAMP)
 
 bench-opening: $(STAMP)
 	$(BIN)/python bench/opening.py
+
+## make bench-search / bench-supervision: search (§11); screens, red flags, network (§13–15)
+bench-search: $(STAMP)
+	$(BIN)/python bench/search.py
+
+bench-supervision: $(STAMP)
+	flock /tmp/bench.lock $(BIN)/python bench/screens.py
+	flock /tmp/bench.lock $(BIN)/python bench/redflags.py
+	flock /tmp/bench.lock $(BIN)/python bench/network.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

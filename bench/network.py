@@ -102,7 +102,7 @@ def main() -> None:
         f"({t1 - t0:.1f} s)"
     )
     print(
-        f"unique (tender, bidder): {frame.height:,}; graph (weight >= 2): {nodes:,} nodes, "
+        f"unique (tender, bidder): {frame.height:,}; graph (weight >= {settings.min_joint}): {nodes:,} nodes, "
         f"{report.pairs.height:,} edges (= {edges.height:,})"
     )
     print(f"prepare + pairs (Polars self-join, group_by): {t2 - t1:.1f} s")
