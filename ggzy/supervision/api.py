@@ -260,7 +260,7 @@ def get_alert(request: HttpRequest, alert_id: str) -> Any:
 def assign(request: HttpRequest, alert_id: str, payload: AssignIn) -> Any:
     actor = request.auth  # type: ignore[attr-defined]
     alert = services.assign(actor=actor, alert=selectors.get_alert(actor, alert_id),
-                            assignee=services.assignee_by_username(payload.assignee))  # fmt: skip
+                            assignee=services.assignee_by_username(actor, payload.assignee))  # fmt: skip
     return detail_out(selectors.get_alert(actor, alert.public_id))
 
 

@@ -77,16 +77,20 @@ def graph(report: network.NetworkReport, names: dict[str, str]) -> dict[str, Any
     members = report.members
     if not members.height:
         return {"nodes": [], "links": [], "groups": []}
-    keep = members.sort("group_id").head(GRAPH_NODES)
+    # the most suspicious groups first (the report's order), so the cap keeps them
+    rank = {g: n for n, g in enumerate(report.groups["group_id"].to_list())}
+    keep = (members.with_columns(rank=pl.col("group_id").replace_strict(rank, default=len(rank)))
+            .sort(["rank", "bidder_id"]).head(GRAPH_NODES))  # fmt: skip
     ids = set(keep["bidder_id"].to_list())
     group_of = dict(zip(keep["bidder_id"].to_list(), keep["group_id"].to_list(), strict=True))
-    groups = sorted(set(group_of.values()))
+    groups = sorted(set(group_of.values()), key=lambda g: rank.get(g, len(rank)))
     nodes = [{"id": b, "name": names.get(b, b), "category": groups.index(g)}
              for b, g in group_of.items()]  # fmt: skip
     pairs = report.pairs
     a, b = pairs.columns[0], pairs.columns[1]
-    links = [{"source": r[a], "target": r[b], "value": int(r["weight"])}
-             for r in pairs.iter_rows(named=True) if r[a] in ids and r[b] in ids]  # fmt: skip
+    links = sorted(({"source": r[a], "target": r[b], "value": int(r["weight"])}
+                    for r in pairs.iter_rows(named=True) if r[a] in ids and r[b] in ids),
+                   key=lambda link: -link["value"])  # fmt: skip
     return {"nodes": nodes, "links": links, "groups": groups}
 
 

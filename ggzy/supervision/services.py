@@ -130,7 +130,9 @@ def raise_alert(
 
 def _locked(actor: Any, alert: Alert) -> Alert:
     require(actor, "supervision.manage")
-    return Alert.objects.select_for_update().select_related("section").get(pk=alert.pk)
+    # no select_related: the section is nullable, and PostgreSQL cannot lock the nullable side
+    # of the outer join it would need
+    return Alert.objects.select_for_update().get(pk=alert.pk)
 
 
 def _open_only(alert: Alert) -> None:
@@ -212,7 +214,10 @@ def reopen(*, actor: Any, alert: Alert, reason: str) -> Alert:
     return alert
 
 
-def assignee_by_username(username: Any) -> Any:
+def assignee_by_username(actor: Any, username: Any) -> Any:
+    """The user an alert is to be assigned to; only for who may assign (no one else learns
+    which user names exist)."""
+    require(actor, "supervision.manage")
     if not isinstance(username, str) or not username.strip() or "\x00" in username:
         raise ValidationFailed("请填写被指派人 (assignee required)", code="required",
                                detail={"field": "assignee"})  # fmt: skip

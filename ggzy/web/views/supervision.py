@@ -107,7 +107,7 @@ def _act(request: HttpRequest, row: Any) -> None:
     action, post = request.POST.get("action", ""), request.POST
     if action == "assign":
         services.assign(actor=request.user, alert=row,
-                        assignee=services.assignee_by_username(post.get("assignee", "")))  # fmt: skip
+                        assignee=services.assignee_by_username(request.user, post.get("assignee", "")))  # fmt: skip
         messages.success(request, _("已指派。"))
     elif action == "note":
         services.annotate(actor=request.user, alert=row, text=post.get("text", ""))

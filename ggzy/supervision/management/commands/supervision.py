@@ -168,7 +168,7 @@ class Command(BaseCommand):
 
         actor, alert = self._work(opts)
         services.assign(actor=actor, alert=alert,
-                        assignee=services.assignee_by_username(opts["assignee"]))  # fmt: skip
+                        assignee=services.assignee_by_username(actor, opts["assignee"]))  # fmt: skip
         self.stdout.write(f"assigned {alert.public_id} to {opts['assignee']}")
 
     def _note(self, opts: dict[str, Any]) -> None:
