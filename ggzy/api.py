@@ -196,6 +196,7 @@ def _register_routers() -> None:
     from ggzy.bidding.api import router as bidding_router
     from ggzy.bidding.api_deposits import router as deposits_router
     from ggzy.catalog.api import router as catalog_router
+    from ggzy.complaints.api import router as complaints_router
     from ggzy.core.api import router as core_router
     from ggzy.disclosure.api import router as disclosure_router
     from ggzy.disclosure.api_search import router as search_router
@@ -233,6 +234,7 @@ def _register_routers() -> None:
     api.add_router("/search", search_router)
     api.add_router("/disclosure", disclosure_router)
     api.add_router("/supervision", supervision_router)
+    api.add_router("/complaints", complaints_router)
     api.add_router("/", core_router)
 
 

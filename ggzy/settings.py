@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "ggzy.disclosure",
     "ggzy.exchange",
     "ggzy.supervision",
+    "ggzy.complaints",
     "ggzy.web",
 ]
 
@@ -233,3 +234,14 @@ GGZY_EXCHANGE_FIELDS = os.environ.get("GGZY_EXCHANGE_FIELDS") or None
 GGZY_SUPERVISION_DIR = Path(os.environ.get("GGZY_SUPERVISION_DIR", VAR_DIR / "supervision"))
 # the largest historical data file taken in one upload (CSV or OCDS JSON Lines)
 GGZY_SUPERVISION_MAX_BYTES = int(os.environ.get("GGZY_SUPERVISION_MAX_BYTES", str(512 << 20)))
+
+# complaints (ggzy.complaints): evidence files and their size cap; the acceptance review of a
+# government-procurement complaint (财政部94号令: 5 working days); the first handling department
+GGZY_COMPLAINTS_DIR = Path(os.environ.get("GGZY_COMPLAINTS_DIR", VAR_DIR / "complaints"))
+GGZY_COMPLAINT_EVIDENCE_MAX_BYTES = int(
+    os.environ.get("GGZY_COMPLAINT_EVIDENCE_MAX_BYTES", str(50 << 20))
+)
+GGZY_COMPLAINT_PROCUREMENT_ACCEPTANCE_WD = int(
+    os.environ.get("GGZY_COMPLAINT_PROCUREMENT_ACCEPTANCE_WD", "5")
+)
+GGZY_COMPLAINTS_DEPARTMENT = os.environ.get("GGZY_COMPLAINTS_DEPARTMENT", "行政监督部门")

@@ -40,6 +40,7 @@ def _test_settings(settings, tmp_path_factory):  # type: ignore[no-untyped-def]
     settings.GGZY_DRAW_KEY = tmp_path_factory.getbasetemp() / "expert-draw.key"
     settings.GGZY_DOCUMENT_DIR = tmp_path_factory.getbasetemp() / "documents"
     settings.GGZY_SUPERVISION_DIR = tmp_path_factory.getbasetemp() / "supervision"
+    settings.GGZY_COMPLAINTS_DIR = tmp_path_factory.getbasetemp() / "complaints"
     # the opening may start at the deadline itself (tests/bidding covers the settle period)
     settings.GGZY_OPENING_SETTLE_SECONDS = 0
     # each test's database starts again from feed position 0: no rendered page of another test

@@ -137,4 +137,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "supervision.view": frozenset(SUPERVISION_ROLES),
     "supervision.manage": frozenset({Role.REGULATOR, Role.INSPECTOR}),
     "supervision.configure": frozenset({Role.REGULATOR}),
+    # complaints (ggzy.complaints): a bidder complains for its own entity (entity.act, object
+    # rule as for objections); regulators handle the cases; the supervision roles read them
+    "complaints.file": frozenset({Role.BIDDER}),
+    "complaints.handle": frozenset({Role.REGULATOR}),
+    "complaints.view": frozenset(SUPERVISION_ROLES),
 }

@@ -3,6 +3,7 @@ from django.urls import path
 from ggzy.web.views import accounts, catalog, entities, ledger, portal, search, trust
 from ggzy.web.views import award as award_pages
 from ggzy.web.views import bidding as bidding_pages
+from ggzy.web.views import complaints as complaint_pages
 from ggzy.web.views import deposits as deposit_pages
 from ggzy.web.views import disclosure as disclosure_pages
 from ggzy.web.views import evaluation as evaluation_pages
@@ -310,3 +311,4 @@ urlpatterns += award_pages.URLS
 urlpatterns += disclosure_pages.URLS
 urlpatterns.append(path("disclosure/systems/", disclosure_pages.systems, name="disclosure_systems"))
 urlpatterns += supervision_pages.URLS
+urlpatterns += complaint_pages.URLS

@@ -17,6 +17,7 @@ from ggzy.award.models import AwardNotice, Candidate, Contract, Obligation, Publ
 from ggzy.award.models import Objection as AwardObjection
 from ggzy.bidding.models import BankNotification, Bid, Deposit, Opening, OpeningObjection
 from ggzy.catalog.models import Category, Ruleset
+from ggzy.complaints.models import Complaint, Evidence, Pause, Transfer
 from ggzy.core.models import CalendarDay
 from ggzy.evaluation.models import (
     CommitteeMember,
@@ -186,6 +187,10 @@ GUARDED_MODELS: tuple[type[models.Model], ...] = (
     ScanState,
     Tracking,
     WatchEntry,
+    Complaint,
+    Pause,
+    Transfer,
+    Evidence,
 )
 # Bookkeeping that legitimately moves on a refused request (sign-in counters, token last use).
 _VOLATILE_COLUMNS = {"last_login", "failed_logins", "locked_until", "last_used_at"}

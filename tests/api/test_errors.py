@@ -37,6 +37,7 @@ from tests.api.support import (
     last_seq,
 )
 from tests.award import matrix as award_matrix
+from tests.complaints import matrix as complaints_matrix
 from tests.conftest import PASSWORD
 from tests.disclosure import matrix as disclosure_matrix
 from tests.evaluation import matrix as eval_matrix
@@ -127,6 +128,7 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     **disclosure_matrix.PATH_VALUES,  # public records: tests/disclosure/matrix.py
     **ingest_matrix.PATH_VALUES,  # external trading systems: tests/exchange/ingest_matrix.py
     **supervision_matrix.PATH_VALUES,  # supervision: tests/supervision/matrix.py
+    **complaints_matrix.PATH_VALUES,  # complaints: tests/complaints/matrix.py
     # OCDS: the contracting process of the world's open (published) section
     "ocid": lambda w: ocid_of(w.tender.open_section()),
 }
@@ -193,6 +195,7 @@ BAD_PATH_VALUES: dict[str, list[tuple[str, int, str]]] = {
     **disclosure_matrix.BAD_PATH_VALUES,
     **ingest_matrix.BAD_PATH_VALUES,
     **supervision_matrix.BAD_PATH_VALUES,
+    **complaints_matrix.BAD_PATH_VALUES,
     "ocid": [
         ("not-an-ocid", 400, "malformed_ocid"),
         (f"{ocds_prefix()}-{NO_SUCH_PUBLIC_ID}", 404, "ocid_not_found"),
@@ -236,6 +239,7 @@ RAW_UPLOADS: dict[str, tuple[str, Callable[[World], Any]]] = {
     "POST /api/v1/bidding/bank-notices/import": ("GGZY_BANK_CSV_MAX_BYTES", lambda w: None),
     "POST /api/v1/experts/import": ("GGZY_EXPERT_IMPORT_MAX_BYTES", lambda w: None),
     **supervision_matrix.RAW_UPLOADS,
+    **complaints_matrix.RAW_UPLOADS,
 }
 
 _STATIC_BODIES: dict[str, Any] = {
@@ -520,6 +524,7 @@ PREPARED |= award_matrix.PREPARED  # award: tests/award/matrix.py
 PREPARED |= invitation_matrix.PREPARED  # invited tender: tests/tendering/invitation_matrix.py
 PREPARED |= ingest_matrix.PREPARED  # external trading systems: tests/exchange/ingest_matrix.py
 PREPARED |= supervision_matrix.PREPARED  # supervision: tests/supervision/matrix.py
+PREPARED |= complaints_matrix.PREPARED  # complaints: tests/complaints/matrix.py
 
 
 VENUES = "/api/v1/venues"
@@ -630,6 +635,7 @@ QUERY_VALUES: dict[str, dict[str, Any]] = {
     },
     **disclosure_matrix.QUERY_VALUES,  # tests/disclosure/matrix.py
     **supervision_matrix.QUERY_VALUES,  # tests/supervision/matrix.py
+    **complaints_matrix.QUERY_VALUES,  # tests/complaints/matrix.py
 }
 
 

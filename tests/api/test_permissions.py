@@ -40,6 +40,7 @@ from tests.api.support import (
     register,
 )
 from tests.award import matrix as award_matrix
+from tests.complaints import matrix as complaints_matrix
 from tests.conftest import PASSWORD, make_user
 from tests.evaluation import matrix as eval_matrix
 from tests.exchange import ingest_matrix
@@ -1123,6 +1124,10 @@ WRITE_RULES |= VENUE_RULES
 WRITE_RULES |= ingest_matrix.permission_rules(WriteRule, center_admin=CENTER_ADMIN)
 # supervision: tests/supervision/matrix.py
 WRITE_RULES |= supervision_matrix.permission_rules(WriteRule)
+# complaints: tests/complaints/matrix.py
+WRITE_RULES |= complaints_matrix.permission_rules(
+    WriteRule, members=ENTITY_MEMBERS, signed_in=SIGNED_IN
+)
 ENTITY_SCOPED = [key for key in WRITE_RULES if key.split(" ")[1].startswith("/api/v1/entities/")]
 
 

@@ -26,7 +26,7 @@ from ggzy.registry import selectors as registry
 from ggzy.registry.models import Membership
 from ggzy.tendering import invitations, selectors, services
 from ggzy.tendering.models import Project, Section
-from ggzy.tendering.states import ObjectionStatus, Phase
+from ggzy.tendering.states import ObjectionStatus, Phase, ProjectStatus
 from ggzy.web.forms_tendering import (
     FIELD_FOR_CODE,
     ClarificationForm,
@@ -139,6 +139,8 @@ def project_page(request: HttpRequest, public_id: str, *, objection_form: Any = 
         "objection_form": objection_form or _objection_form(request),
         "is_member": selectors.can_view_private(request.user, project),
         "can_bid": allowed(request.user, "bidding.submit"),
+        "can_complain": allowed(request.user, "complaints.file")
+        and project.status == ProjectStatus.PUBLISHED,
         "invited_tender": project.procedure_id == invitations.INVITED_TENDER,
         "my_invitations": selectors.own_invitations(request.user, project),
     }
