@@ -35,6 +35,11 @@ class Clock:
         return not self.paused and self.days_left < 0
 
     @property
+    def days_overdue(self) -> int:
+        """Working days past the deadline (0 while it has not passed)."""
+        return max(0, -self.days_left)
+
+    @property
     def warning(self) -> bool:
         return not self.paused and self.days_left <= WARN_WITHIN
 

@@ -87,3 +87,16 @@ def test_working_days_left() -> None:
 def test_procurement_acceptance_is_configurable(settings) -> None:  # type: ignore[no-untyped-def]
     settings.GGZY_COMPLAINT_PROCUREMENT_ACCEPTANCE_WD = 8
     assert timers.rules_for(timers.PROCUREMENT).acceptance.count == 8
+
+
+def test_an_overdue_clock_counts_the_days_past_as_a_positive_number() -> None:
+    from datetime import date
+
+    from ggzy.complaints.selectors import Clock
+
+    late = Clock(deadline="acceptance", due=date(2026, 12, 1), days_left=-3, paused=False)
+    assert late.overdue and late.days_overdue == 3
+    assert (
+        Clock(deadline="decision", due=date(2026, 12, 9), days_left=2, paused=False).days_overdue
+        == 0
+    )
