@@ -161,7 +161,7 @@ class TrailOut(Schema):
 
 
 class TrailQuery(Schema):
-    after: int = Field(0, ge=0)
+    after: int = Field(0, ge=0, le=2**63 - 1)  # a ledger seq: PostgreSQL's bigint
     limit: int = Field(trail.PAGE, ge=1, le=1000)
 
 
@@ -194,10 +194,12 @@ def watch_out(w: Any) -> dict[str, Any]:
             "removed_at": w.removed_at}  # fmt: skip
 
 
-def project_out(actor: Any, p: Any) -> dict[str, Any]:
+def project_out(actor: Any, p: Any, tracked: set[int] | None = None) -> dict[str, Any]:
+    """``tracked``: the ids of the projects the actor follows, when a list has read them."""
+    following = p.pk in tracked if tracked is not None else trail.is_tracking(actor, p)
     return {"public_id": p.public_id, "name": p.name, "status": p.status,
             "tenderer": p.tenderer.name, "category": p.category.name, "region": p.region.name,
-            "tracking": trail.is_tracking(actor, p)}  # fmt: skip
+            "tracking": following}  # fmt: skip
 
 
 def event_out(e: Any) -> dict[str, Any]:
@@ -370,7 +372,9 @@ def list_projects(request: HttpRequest, query: Query[ProjectQuery]) -> Any:
     """Every project whatever its state (100 a page), ``q`` matching the name or the id."""
     actor = request.auth  # type: ignore[attr-defined]
     start = (query.page - 1) * 100
-    return [project_out(actor, p) for p in trail.projects(actor, q=query.q)[start : start + 100]]
+    tracked = trail.tracked_ids(actor)
+    rows = trail.projects(actor, q=query.q)[start : start + 100]
+    return [project_out(actor, p, tracked) for p in rows]
 
 
 @router.get("/projects/{public_id}/trail", response={200: TrailOut, **ERRORS})
@@ -405,7 +409,8 @@ def untrack(request: HttpRequest, public_id: str) -> Any:
 def followed(request: HttpRequest) -> Any:
     """The caller's followed projects with their new events."""
     actor = request.auth  # type: ignore[attr-defined]
-    return [{"project": project_out(actor, f["project"]), "new_count": f["new_count"],
+    return [{"project": project_out(actor, f["project"], {f["project"].pk}),
+             "new_count": f["new_count"],
              "new": [event_out(e) for e in f["new"]]} for f in trail.followed(actor)]  # fmt: skip
 
 

@@ -30,9 +30,10 @@ from ggzy.accounts.gate import require
 from ggzy.core import clock
 from ggzy.core.errors import NotFound, ValidationFailed
 from ggzy.ledger.services import append_event
-from ggzy.supervision import historical, network, redflags, screens, services, thresholds
+from ggzy.supervision import historical, network, redflags, screens, thresholds
 from ggzy.supervision.models import Dataset, DatasetFormat
 from ggzy.supervision.ocds_frames import ReleaseFrames, load_releases
+from ggzy.tendering import checks
 
 CONTENT_TYPES = ("text/csv", "application/csv", "application/x-ndjson", "application/jsonl",
                  "application/json-lines", "text/plain")  # fmt: skip
@@ -109,8 +110,8 @@ def import_dataset(
     skip_bad_rows: bool = False,
 ) -> Dataset:
     require(actor, "supervision.manage")
-    name = services._text(name, "名称", max_length=200)
-    file_name = services._text(file_name or "upload", "文件名", max_length=255)
+    name = checks.text(name, "名称", max_length=200)
+    file_name = checks.text(file_name or "upload", "文件名", max_length=255)
     if source_format not in DatasetFormat.values:
         raise ValidationFailed("格式无效 (format: csv or ocds)", code="bad_format",
                                detail={"field": "format", "allowed": DatasetFormat.values})  # fmt: skip
@@ -228,7 +229,7 @@ def summarise(report: dict[str, pl.DataFrame]) -> dict[str, Any]:
                            "alerting": alerting.as_dict()}}  # fmt: skip
 
 
-def _part(row: Dataset, part: str) -> pl.DataFrame:
+def _part_path(row: Dataset, part: str) -> Path:
     if part not in PARTS:
         raise NotFound("没有这部分报告 (no such report part)", code="report_part_not_found",
                        detail={"part": part[:32], "allowed": sorted(PARTS)})  # fmt: skip
@@ -236,7 +237,11 @@ def _part(row: Dataset, part: str) -> pl.DataFrame:
     if not path.is_file():
         raise NotFound("报告文件缺失 (the report file is missing)", code="report_missing",
                        detail={"part": part})  # fmt: skip
-    return pl.read_parquet(path)
+    return path
+
+
+def _part(row: Dataset, part: str) -> pl.DataFrame:
+    return pl.read_parquet(_part_path(row, part))
 
 
 def stored_bids(row: Dataset) -> pl.DataFrame:
@@ -256,7 +261,8 @@ def report_csv(row: Dataset, part: str) -> bytes:
 
 def report_view(row: Dataset) -> dict[str, Any]:
     """What the report page shows: the riskiest tenders, the flags by code, the groups."""
-    tenders = _part(row, "tenders")
-    groups = _part(row, "groups")
-    return {"tenders": tenders.head(TOP).to_dicts(), "groups": groups.head(TOP).to_dicts(),
+    # only the rows shown are read: a report's tenders part can hold a million rows
+    tenders = pl.scan_parquet(_part_path(row, "tenders")).head(TOP).collect()
+    groups = pl.scan_parquet(_part_path(row, "groups")).head(TOP).collect()
+    return {"tenders": tenders.to_dicts(), "groups": groups.to_dicts(),
             "group_columns": groups.columns, "summary": row.summary}  # fmt: skip

@@ -23,6 +23,7 @@ from ggzy.core import clock
 from ggzy.core.errors import Conflict, NotFound, ValidationFailed
 from ggzy.ledger.services import append_event
 from ggzy.supervision.models import Alert, AlertKind, AlertNote, AlertStatus, NoteKind, Setting
+from ggzy.tendering import checks
 from ggzy.tendering.models import Section
 
 SYSTEM = "system:supervision"
@@ -35,21 +36,9 @@ ESCALATION_TARGETS = {
 }
 
 
-def _text(value: Any, field: str, *, required: bool = True, max_length: int = MAX_TEXT) -> str:
-    if not isinstance(value, str):
-        raise ValidationFailed(f"{field} 须为文本 (text required)", code="bad_text",
-                               detail={"field": field})  # fmt: skip
-    text = value.strip()
-    if "\x00" in text:
-        raise ValidationFailed("含有空字符 (NUL character)", code="nul_character",
-                               detail={"field": field})  # fmt: skip
-    if required and not text:
-        raise ValidationFailed(f"请填写{field} ({field} required)", code="required",
-                               detail={"field": field})  # fmt: skip
-    if len(text) > max_length:
-        raise ValidationFailed(f"{field}不超过{max_length}字 (too long)", code="too_long",
-                               detail={"field": field, "max_length": max_length})  # fmt: skip
-    return text
+def _text(value: Any, field: str, *, max_length: int = MAX_TEXT) -> str:
+    """A required text of at most ``max_length`` characters (the platform's one text check)."""
+    return checks.text(value, field, max_length=max_length)
 
 
 def canonical(value: Any) -> str:

@@ -130,10 +130,14 @@ def mark_seen(*, actor: Any, project: Project) -> Tracking:
     return row
 
 
+def tracking_of(actor: Any, project: Project) -> Tracking | None:
+    return Tracking.objects.filter(user=actor, project=project).first()
+
+
+def tracked_ids(actor: Any) -> set[int]:
+    """The ids of the projects ``actor`` follows (one query for a whole list)."""
+    return set(Tracking.objects.filter(user=actor).values_list("project_id", flat=True))
+
+
 def is_tracking(actor: Any, project: Project) -> bool:
     return Tracking.objects.filter(user=actor, project=project).exists()
-
-
-def new_count(actor: Any) -> int:
-    """How many new events the actor's followed projects have in all (for the inbox's badge)."""
-    return sum(item["new_count"] for item in followed(actor))

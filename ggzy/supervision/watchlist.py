@@ -20,6 +20,7 @@ from ggzy.ledger.context import client_addr
 from ggzy.ledger.services import append_event
 from ggzy.supervision import services, toolbox
 from ggzy.supervision.models import AlertKind, WatchEntry
+from ggzy.tendering import checks
 from ggzy.tendering.models import Section
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,8 @@ def add(*, actor: Any, kind: str, value: str, reason: str) -> WatchEntry:
     if kind not in KINDS:
         raise ValidationFailed("类别无效 (unknown kind)", code="bad_kind",
                                detail={"field": "kind", "allowed": sorted(KINDS)})  # fmt: skip
-    value = services._text(value, "值", max_length=200)
-    reason = services._text(reason, "关注原因", max_length=500)
+    value = checks.text(value, "值", max_length=200)
+    reason = checks.text(reason, "关注原因", max_length=500)
     try:  # the matcher's own checks (an IP entry must be an address or a network …)
         toolbox.Watchlist([toolbox.WatchEntry(kind, value, reason)], toolbox.WatchlistSettings())
     except ValueError as exc:

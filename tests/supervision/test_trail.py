@@ -73,6 +73,12 @@ def test_api_and_pages(frozen_clock: Any) -> None:
     assert (
         client.get("/api/v1/supervision/projects/nope/trail").json()["code"] == "project_not_found"
     )
+    # a cursor past the ledger's bigint is refused, not sent to the database
+    r = client.get(f"/api/v1/supervision/projects/{project.public_id}/trail?after={10**20}")
+    assert r.status_code == 422 and set(r.json()) == {"code", "message", "detail"}
+    assert (
+        client.get(f"/supervision/projects/{project.public_id}/?after={10**20}").status_code == 200
+    )
     page = client.get(f"/supervision/projects/{project.public_id}/").content.decode()
     assert project.name in page and "跟踪此项目" in page
     r = client.post(f"/supervision/projects/{project.public_id}/", {"action": "track"})

@@ -265,10 +265,10 @@ def project(request: HttpRequest, public_id: str) -> HttpResponse:
                 messages.error(request, _("未跟踪该项目。"))
         return redirect(request.path)
     after = request.GET.get("after", "0")
-    events = trail.trail(request.user, row, after=int(after) if after.isdigit() else 0)
-    tracking = trail.is_tracking(request.user, row)
-    seen = next((f["tracking"].seen_seq for f in trail.followed(request.user)
-                 if f["project"].pk == row.pk), None) if tracking else None  # fmt: skip
+    start = int(after) if after.isdigit() and len(after) < 19 else 0  # a ledger seq (bigint)
+    events = trail.trail(request.user, row, after=start)
+    followed = trail.tracking_of(request.user, row)
+    tracking, seen = followed is not None, followed.seen_seq if followed else None
     context = {
         "project": row, "sections": list(row.sections.all()), "tracking": tracking,
         "events": [{**event_row(e), "new": seen is not None and e.seq > seen} for e in events],
